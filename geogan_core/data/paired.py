@@ -1,0 +1,185 @@
+"""The paired dataset: overhead patch, ground views, land cover, place, split.
+
+Built once from the photo table and the geo layer and cached as compact arrays
+(uint8 views at 64 and 128 pixels, float16 patches) so training never decodes a
+JPEG again. The cache folder is keyed by a hash of its inputs and written to a
+temporary folder first, then renamed, so it is never half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from geogan_core.config import StudyArea
+from geogan_core.data.photos import load_views, read_photo_table
+from geogan_core.data.splits import SPLITS, blocked_split
+from geogan_core.errors import DataError
+from geogan_core.geo.grid import haversine_km
+from geogan_core.geo.stack import NO_LABEL, LandCover, OverheadStack
+from geogan_core.progress import ProgressFn, track
+
+log = logging.getLogger(__name__)
+CACHE_VERSION = 1
+VIEW_SIZES = (64, 128)
+
+
+@dataclass
+class PairedData:
+    """All places (``loc_*``, one per photo/panorama) and their views (``view_*``)."""
+
+    loc_lat: np.ndarray
+    loc_lon: np.ndarray
+    loc_pano: np.ndarray
+    loc_image: np.ndarray
+    loc_class: np.ndarray
+    loc_label: np.ndarray  # index into group_names, NO_LABEL (-1) without one
+    loc_label_source: np.ndarray  # "point", "neighbourhood", or why there is no label
+    loc_split: np.ndarray
+    patches: np.ndarray  # (L, C, S, S) float16
+    view_loc: np.ndarray
+    view_heading: np.ndarray
+    views64: np.ndarray  # (N, 64, 64, 3) uint8
+    views128: np.ndarray  # (N, 128, 128, 3) uint8
+    group_names: list[str]
+    channel_names: list[str]
+    skipped: list[tuple[int, str]]
+    key: str
+
+    @property
+    def n_locations(self) -> int:
+        """Number of places."""
+        return len(self.loc_lat)
+
+    def views(self, size: int) -> np.ndarray:
+        """Views at 64 or 128 pixels."""
+        if size not in VIEW_SIZES:
+            raise DataError(f"views are cached at {VIEW_SIZES} pixels, not {size}")
+        return self.views64 if size == 64 else self.views128
+
+    def split_mask(self, split: str) -> np.ndarray:
+        """Boolean mask over places of one split (``train``, ``val`` or ``test``)."""
+        return self.loc_split == SPLITS.index(split)
+
+    def nearest(self, lat: float, lon: float, k: int = 3,
+                exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Indices and great-circle distances (km) of the ``k`` nearest places.
+
+        Args:
+            lat: Latitude in degrees.
+            lon: Longitude in degrees.
+            k: How many places.
+            exclude: Boolean mask of places to leave out.
+        """
+        d = haversine_km(lat, lon, self.loc_lat, self.loc_lon)
+        if exclude is not None:
+            d = np.where(exclude, np.inf, d)
+        idx = np.argsort(d)[:k]
+        idx = idx[np.isfinite(d[idx])]
+        return idx, d[idx]
+
+    def view_mask(self, split: str) -> np.ndarray:
+        """Boolean mask over views whose place is in one split."""
+        return self.split_mask(split)[self.view_loc]
+
+
+_ARRAYS = ("loc_lat", "loc_lon", "loc_pano", "loc_image", "loc_class", "loc_label", "loc_label_source",
+           "loc_split", "patches", "view_loc", "view_heading", "views64", "views128")
+
+
+def cache_key(area: StudyArea) -> str:
+    """Hash of everything the paired cache depends on."""
+    st = area.photos.csv.stat()
+    parts = {"v": CACHE_VERSION, "csv": [str(area.photos.csv), st.st_size, st.st_mtime_ns],
+             "patch": area.to_dict()["patch"], "layers": area.to_dict()["layers"],
+             "landcover": area.to_dict()["landcover"], "split": area.to_dict()["split"],
+             "views": area.photos.views_per_image}
+    return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _cache_dir(area: StudyArea) -> Path:
+    return area.cache_dir / f"paired-{cache_key(area)}"
+
+
+def load_paired(area: StudyArea, stack: OverheadStack | None = None, landcover: LandCover | None = None,
+                progress: ProgressFn | None = None) -> PairedData:
+    """Load the paired dataset, building its cache first when missing or stale.
+
+    Raises:
+        DataNotFoundError: If the photo table or a layer is missing.
+        DataError: If no photo could be used.
+    """
+    folder = _cache_dir(area)
+    if not (folder / "meta.json").is_file():
+        _build(area, folder, stack or OverheadStack(area), landcover or LandCover(area.landcover), progress)
+    meta = json.loads((folder / "meta.json").read_text())
+    arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="r" if k.startswith("views") else None,
+                         allow_pickle=False) for k in _ARRAYS}
+    return PairedData(**arrays, group_names=meta["group_names"], channel_names=meta["channel_names"],
+                      skipped=[tuple(s) for s in meta["skipped"]], key=meta["key"])
+
+
+def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandCover,
+           progress: ProgressFn | None) -> None:
+    table = read_photo_table(area.photos.csv)
+    skipped = list(table.skipped)
+    vpi = area.photos.views_per_image
+    locs: list[dict[str, object]] = []
+    views = {s: [] for s in VIEW_SIZES}  # type: dict[int, list[np.ndarray]]
+    for rec in track(table.records, len(table.records), "decoding photos", progress):
+        try:
+            v128 = load_views(rec.image, vpi, 128)
+        except DataError as e:
+            skipped.append((-1, str(e)))
+            continue
+        views[128].append(v128)
+        views[64].append(np.stack([np.asarray(_downscale(v, 64)) for v in v128]))
+        lab = landcover.label(rec.lat, rec.lon)
+        locs.append({"lat": rec.lat, "lon": rec.lon, "pano": rec.pano_id, "image": str(rec.image),
+                     "cls": lab.cls, "source": lab.source,
+                     "label": area.landcover.group_names.index(lab.group) if lab.group else NO_LABEL})
+    if not locs:
+        raise DataError(f"no usable photo in {area.photos.csv} ({len(skipped)} rows skipped); "
+                        f"first problem: {skipped[0][1] if skipped else 'empty table'}")
+    table.skipped = skipped
+    table.warn_skipped(str(area.photos.csv))
+    lat = np.array([x["lat"] for x in locs], np.float64)
+    lon = np.array([x["lon"] for x in locs], np.float64)
+    arrays = {
+        "loc_lat": lat, "loc_lon": lon,
+        "loc_pano": np.array([x["pano"] for x in locs], dtype=str),
+        "loc_image": np.array([x["image"] for x in locs], dtype=str),
+        "loc_class": np.array([x["cls"] for x in locs], np.int16),
+        "loc_label": np.array([x["label"] for x in locs], np.int8),
+        "loc_label_source": np.array([x["source"] for x in locs], dtype=str),
+        "loc_split": blocked_split(lat, lon, area.split.cell_deg, area.split.fractions, area.split.seed),
+        "patches": stack.patches(lat, lon).astype(np.float16),
+        "view_loc": np.repeat(np.arange(len(locs)), vpi).astype(np.int32),
+        "view_heading": np.tile(np.arange(vpi), len(locs)).astype(np.int8),
+        "views64": np.concatenate(views[64]), "views128": np.concatenate(views[128]),
+    }
+    meta = {"key": cache_key(area), "group_names": area.landcover.group_names,
+            "channel_names": stack.channel_names, "skipped": skipped}
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".paired-", dir=folder.parent))
+    try:
+        for k, v in arrays.items():
+            np.save(tmp / f"{k}.npy", v, allow_pickle=False)
+        (tmp / "meta.json").write_text(json.dumps(meta))
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _downscale(view: np.ndarray, size: int) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(view).resize((size, size), Image.Resampling.LANCZOS))

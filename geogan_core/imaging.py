@@ -1,0 +1,51 @@
+"""Image helpers shared by training and inference: tensors to uint8, grids, PNG files."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def to_uint8(imgs: torch.Tensor) -> np.ndarray:
+    """``(B, 3, H, W)`` in [-1, 1] -> ``(B, H, W, 3)`` uint8."""
+    return ((imgs.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
+def grid(images: np.ndarray, ncol: int, pad: int = 2) -> np.ndarray:
+    """Tile ``(N, H, W, 3)`` uint8 images into one image, ``ncol`` per row, white gaps."""
+    n, h, w, c = images.shape
+    ncol = max(1, min(ncol, n))
+    nrow = -(-n // ncol)
+    out = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad, c), 255, np.uint8)
+    for i, img in enumerate(images):
+        r, k = divmod(i, ncol)
+        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + k * (w + pad): pad + k * (w + pad) + w] = img
+    return out
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """Encode an ``(H, W, 3)`` uint8 image as PNG."""
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def write_png(image: np.ndarray, path: Path) -> None:
+    """Write a PNG atomically (temp file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".png.part", dir=path.parent)
+    with os.fdopen(fd, "wb") as f:
+        f.write(png_bytes(image))
+    os.replace(tmp, path)
+
+
+def save_grid(imgs: torch.Tensor, path: Path, ncol: int = 8) -> None:
+    """Save a batch of generator outputs as one PNG grid."""
+    write_png(grid(to_uint8(imgs), ncol), path)

@@ -1,0 +1,137 @@
+"""The inference API: one ``Explorer`` per study area answers "what is it like down there?".
+
+It opens the layers, land cover and photo index once, loads models lazily and caches
+them, and generates seeded, reproducible views at any place.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from geogan_core.config import StudyArea
+from geogan_core.data.paired import PairedData, load_paired
+from geogan_core.errors import InvalidRequestError
+from geogan_core.geo.grid import check_latlon
+from geogan_core.geo.stack import LandCover, OverheadStack, PointLabel
+from geogan_core.imaging import to_uint8
+from geogan_core.inference.models import DEFAULT_CHECKPOINTS, LoadedGAN, load_gan, read_manifest
+
+MAX_VIEWS = 64
+GAN_NAMES = ("modern", "paper", "ugan")
+
+
+def latents(n: int, seed: int, z_dim: int) -> torch.Tensor:
+    """Noise for ``n`` views at one seed; view ``i`` is the same whatever ``n`` is.
+
+    Rows are drawn one at a time: torch's batched normal sampler does not give a prefix of a
+    longer draw the same values.
+    """
+    g = torch.Generator().manual_seed(int(seed))
+    return torch.cat([torch.randn(1, z_dim, generator=g) for _ in range(n)]) if n else torch.zeros(0, z_dim)
+
+
+def check_count(n: int) -> int:
+    """Validate a number of views (1..MAX_VIEWS)."""
+    try:
+        n_int = int(n)
+    except (TypeError, ValueError) as e:
+        raise InvalidRequestError(f"number of views must be a whole number, got {n!r}") from e
+    if not 1 <= n_int <= MAX_VIEWS:
+        raise InvalidRequestError(f"number of views must be between 1 and {MAX_VIEWS}, got {n_int}")
+    return n_int
+
+
+@dataclass
+class GenerationResult:
+    """Generated views at one place."""
+
+    lat: float
+    lon: float
+    n: int
+    seed: int
+    arch: str
+    images: np.ndarray  # (n, H, W, 3) uint8
+    patch: np.ndarray  # (C, S, S) float32, the condition used
+    checkpoint: str
+    seconds: float  # model time only
+    coverage: float = 1.0  # share of overhead layers with data at the place
+    notes: list[str] = field(default_factory=list)
+
+
+class Explorer:
+    """Layers, land cover, photos and models of one study area, opened once."""
+
+    def __init__(self, area: StudyArea, checkpoints: Path = DEFAULT_CHECKPOINTS) -> None:
+        """Keep the config; heavy parts open on first use."""
+        self.area = area
+        self.checkpoints = Path(checkpoints)
+        self._gans: dict[str, LoadedGAN] = {}
+
+    @cached_property
+    def stack(self) -> OverheadStack:
+        """The overhead layers."""
+        return OverheadStack(self.area)
+
+    @cached_property
+    def landcover(self) -> LandCover:
+        """The land-cover raster."""
+        return LandCover(self.area.landcover)
+
+    @cached_property
+    def data(self) -> PairedData:
+        """The paired dataset (real photos, their places, labels and split)."""
+        return load_paired(self.area, self.stack, self.landcover)
+
+    def available(self) -> list[str]:
+        """GAN names listed in the checkpoint manifest."""
+        manifest = read_manifest(self.checkpoints)
+        return [name for name in GAN_NAMES if name in manifest]
+
+    def gan(self, name: str) -> LoadedGAN:
+        """A GAN from the manifest, loaded once."""
+        if name not in self._gans:
+            self._gans[name] = load_gan(name, self.checkpoints)
+        return self._gans[name]
+
+    def patch(self, lat: float, lon: float) -> tuple[np.ndarray, float]:
+        """The overhead condition at a place and the share of layers with data there."""
+        return self.stack.patch(lat, lon)
+
+    def land(self, lat: float, lon: float) -> PointLabel:
+        """Land cover at a place."""
+        return self.landcover.label(lat, lon)
+
+    @torch.no_grad()
+    def render(self, name: str, z: torch.Tensor, patches: np.ndarray | torch.Tensor) -> tuple[np.ndarray, float]:
+        """Run a generator on noise and conditions; returns uint8 views and model seconds."""
+        G = self.gan(name).G
+        p = torch.as_tensor(np.asarray(patches, np.float32))
+        if p.ndim == 3:
+            p = p.expand(len(z), -1, -1, -1)
+        t0 = time.perf_counter()
+        imgs = G(z, p)
+        return to_uint8(imgs), time.perf_counter() - t0
+
+    def generate(self, lat: float, lon: float, n: int = 16, seed: int = 0, arch: str = "modern") -> GenerationResult:
+        """Generate ``n`` views at a place, reproducible for a seed.
+
+        Raises:
+            CoordinateError: For coordinates that are not valid WGS84 degrees.
+            InvalidRequestError: For ``n`` outside 1..MAX_VIEWS.
+            CheckpointError: If the model is missing or unusable.
+        """
+        lat, lon = check_latlon(lat, lon)
+        n = check_count(n)
+        loaded = self.gan(arch)
+        patch, coverage = self.patch(lat, lon)
+        images, seconds = self.render(arch, latents(n, seed, loaded.G.z_dim), patch)
+        notes = []
+        if coverage < 1:
+            notes.append(f"only {coverage:.0%} of the overhead layers have data here")
+        return GenerationResult(lat, lon, n, int(seed), arch, images, patch, loaded.label, seconds, coverage, notes)

@@ -1,0 +1,70 @@
+"""The shipped checkpoints: ``checkpoints/manifest.json`` and loading models from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from geogan_core.checkpoint import (
+    MANIFEST,
+    gan_from_checkpoint,
+    read_manifest,
+    scene_classifier_from_checkpoint,
+    sha256,
+)
+from geogan_core.config import PROJECT_ROOT
+from geogan_core.errors import CheckpointError
+
+DEFAULT_CHECKPOINTS = PROJECT_ROOT / "checkpoints"
+
+
+@dataclass
+class LoadedGAN:
+    """A generator/discriminator pair with where it came from."""
+
+    name: str
+    G: nn.Module
+    D: nn.Module
+    path: Path
+    sha256: str
+    checkpoint: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """``file@sha256-prefix``: identifies the weights in outputs and downloads."""
+        return f"{self.path.name}@{self.sha256[:12]}"
+
+
+def _entry_path(folder: Path, name: str) -> tuple[Path, dict[str, Any]]:
+    manifest = read_manifest(folder)
+    if name not in manifest:
+        have = sorted(manifest) or "none"
+        raise CheckpointError(f"no {name!r} model in {Path(folder) / MANIFEST} (available: {have}); "
+                              f"train it with `python -m geogan_core train` and export it")
+    entry = manifest[name]
+    return Path(folder) / entry["file"], entry
+
+
+def load_gan(name: str, folder: Path = DEFAULT_CHECKPOINTS, verify: bool = True) -> LoadedGAN:
+    """Load a GAN listed in the manifest (``paper``, ``modern`` or ``ugan``).
+
+    Raises:
+        CheckpointError: If it is missing, corrupt, or its hash differs from the manifest.
+    """
+    path, entry = _entry_path(folder, name)
+    digest = sha256(path) if path.is_file() else ""
+    if verify and path.is_file() and entry.get("sha256") and digest != entry["sha256"]:
+        raise CheckpointError(f"{path} does not match the sha256 in {MANIFEST}; it is corrupt or was "
+                              f"replaced: restore it with `git checkout {path.name}` or re-export it")
+    G, D, ckpt = gan_from_checkpoint(path)
+    return LoadedGAN(name, G, D, path, digest, ckpt)
+
+
+def load_scene_head(folder: Path = DEFAULT_CHECKPOINTS) -> tuple[nn.Module, list[str]]:
+    """The scene classifier head and its class names."""
+    path, _ = _entry_path(folder, "scenes")
+    head, classes, _ = scene_classifier_from_checkpoint(path)
+    return head, classes

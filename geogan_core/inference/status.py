@@ -1,0 +1,61 @@
+"""What the home page shows: is the study area's data there, are the models there, what to do if not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geogan_core.checkpoint import read_manifest
+from geogan_core.config import load_config
+from geogan_core.data.summary import data_summary
+from geogan_core.errors import GeoGanError
+from geogan_core.inference.models import DEFAULT_CHECKPOINTS
+
+
+@dataclass
+class StudyStatus:
+    """Data and checkpoint status of a study area; never raises, lists problems instead."""
+
+    config: str
+    name: str = ""
+    summary: dict[str, Any] | None = None
+    models: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when data and at least one cGAN are usable."""
+        return self.summary is not None and any(m["present"] and m["name"] in ("modern", "paper") for m in self.models)
+
+
+def study_status(config: str | Path | None = None, checkpoints: Path = DEFAULT_CHECKPOINTS) -> StudyStatus:
+    """Check a study area's data and the shipped checkpoints.
+
+    Args:
+        config: Study-area TOML (default ``configs/world.toml``).
+        checkpoints: Folder with ``manifest.json``.
+    """
+    status = StudyStatus(config=str(config or "configs/world.toml"))
+    try:
+        area = load_config(config)
+        status.name = area.name
+        status.summary = data_summary(area)
+    except GeoGanError as e:
+        status.problems.append(str(e))
+    try:
+        manifest = read_manifest(checkpoints)
+    except GeoGanError as e:
+        status.problems.append(str(e))
+        manifest = {}
+    if not manifest:
+        status.problems.append(f"no trained models in {checkpoints}; restore checkpoints/ from git or train with "
+                               f"`python -m geogan_core train cgan` and `python -m geogan_core export modern`")
+    for name, entry in manifest.items():
+        present = (Path(checkpoints) / entry.get("file", "")).is_file()
+        if not present:
+            status.problems.append(f"checkpoint {entry.get('file')} listed for {name!r} is missing from {checkpoints}")
+        status.models.append({"name": name, "file": entry.get("file"), "present": present,
+                              "epochs": entry.get("epochs"), "metrics": entry.get("metrics", {}),
+                              "machine": entry.get("machine"), "train_seconds": entry.get("train_seconds")})
+    return status

@@ -1,0 +1,99 @@
+"""The modern cGAN: mapping network, modulated DCGAN generator, projection discriminator.
+
+Generator: ``w = mapping([z, code])``; a DCGAN transposed-conv backbone (cheap on CPU)
+whose every layer is instance-normalised and modulated by ``w`` (AdaIN), so the noise
+reaches every scale. Instance norm has no running statistics, so the generator and its EMA
+copy behave the same in train and eval mode.
+
+Discriminator: spectral-norm strided convs -> pooled features ``h``; the logit is
+``linear(h) + <proj(code), h>`` (a projection discriminator, Miyato & Koyama 2018, with
+the class embedding replaced by a learned projection of the overhead code).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from geogan_core.models.encoder import ConditionEncoder
+
+
+class _ModulatedUp(nn.Module):
+    def __init__(self, cin: int, cout: int, w_dim: int, first: bool = False) -> None:
+        super().__init__()
+        self.conv = (nn.ConvTranspose2d(cin, cout, 4, 1, 0) if first
+                     else nn.ConvTranspose2d(cin, cout, 4, 2, 1))
+        self.norm = nn.InstanceNorm2d(cout, affine=False)
+        self.style = nn.Linear(w_dim, 2 * cout)
+        nn.init.zeros_(self.style.weight)
+        nn.init.zeros_(self.style.bias)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        x = self.norm(self.conv(x))
+        gamma, beta = self.style(w)[:, :, None, None].chunk(2, dim=1)
+        return nn.functional.leaky_relu(x * (1 + gamma) + beta, 0.2)
+
+
+class ModernGenerator(nn.Module):
+    """Mapping network + AdaIN-modulated transposed convs, 4 -> 64 (or 128) pixels."""
+
+    def __init__(self, in_channels: int, z_dim: int = 100, c_dim: int = 100, ngf: int = 64,
+                 w_dim: int = 256, image_size: int = 64) -> None:
+        super().__init__()
+        self.z_dim, self.c_dim = z_dim, c_dim
+        self.encoder = ConditionEncoder(in_channels, c_dim)
+        self.mapping = nn.Sequential(
+            nn.Linear(z_dim + c_dim, w_dim), nn.LeakyReLU(0.2),
+            nn.Linear(w_dim, w_dim), nn.LeakyReLU(0.2),
+            nn.Linear(w_dim, w_dim), nn.LeakyReLU(0.2),
+        )
+        n_up = {64: 4, 128: 5}[image_size]
+        chans = [ngf * 8, ngf * 4, ngf * 2, ngf, ngf][: n_up]
+        self.first = _ModulatedUp(w_dim, chans[0], w_dim, first=True)
+        self.blocks = nn.ModuleList(_ModulatedUp(a, b, w_dim) for a, b in zip(chans[:-1], chans[1:], strict=True))
+        self.to_rgb = nn.ConvTranspose2d(chans[-1], 3, 4, 2, 1)
+
+    def embed(self, patch: torch.Tensor) -> torch.Tensor:
+        """Condition code of overhead patches."""
+        return self.encoder(patch)
+
+    def forward(self, z: torch.Tensor, patch: torch.Tensor) -> torch.Tensor:
+        """Generate ``(B, 3, S, S)`` views in [-1, 1]."""
+        return self.synthesize(z, self.embed(patch))
+
+    def synthesize(self, z: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """Generate from noise and an already-computed condition code."""
+        w = self.mapping(torch.cat([z, code], 1))
+        x = self.first(w[:, :, None, None], w)
+        for block in self.blocks:
+            x = block(x, w)
+        return torch.tanh(self.to_rgb(x))
+
+
+class ModernDiscriminator(nn.Module):
+    """Spectral-norm projection discriminator; also the feature extractor for land cover."""
+
+    def __init__(self, in_channels: int, c_dim: int = 100, ndf: int = 64, image_size: int = 64) -> None:
+        super().__init__()
+        self.encoder = ConditionEncoder(in_channels, c_dim, sn=True)
+        n_down = {64: 4, 128: 5}[image_size]
+        chans = [3, ndf, ndf * 2, ndf * 4, ndf * 8, ndf * 8][: n_down + 1]
+        layers: list[nn.Module] = []
+        for a, b in zip(chans[:-1], chans[1:], strict=True):
+            layers += [spectral_norm(nn.Conv2d(a, b, 4, 2, 1)), nn.LeakyReLU(0.2)]
+        layers += [spectral_norm(nn.Conv2d(chans[-1], chans[-1], 3, 1, 1)), nn.LeakyReLU(0.2)]
+        self.body = nn.Sequential(*layers)
+        self.feature_dim = chans[-1]
+        self.linear = spectral_norm(nn.Linear(self.feature_dim, 1))
+        self.project = spectral_norm(nn.Linear(c_dim, self.feature_dim))
+
+    def features(self, img: torch.Tensor, patch: torch.Tensor | None = None) -> torch.Tensor:
+        """Pooled image features ``(B, feature_dim)`` (mean over space)."""
+        return self.body(img).mean(dim=(2, 3))
+
+    def forward(self, img: torch.Tensor, patch: torch.Tensor) -> torch.Tensor:
+        """One real/fake score per image, shape ``(B,)``."""
+        h = self.features(img)
+        code = self.encoder(patch)
+        return self.linear(h).flatten() + (self.project(code) * h).sum(1)

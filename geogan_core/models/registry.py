@@ -1,0 +1,77 @@
+"""Registry of GAN architectures: ``build_gan(ModelConfig)`` returns ``(G, D)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from torch import nn
+
+from geogan_core.errors import ConfigError, UnknownNameError
+from geogan_core.models.modern import ModernDiscriminator, ModernGenerator
+from geogan_core.models.paper import PaperDiscriminator, PaperGenerator
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shape of a GAN. ``arch`` is a registered name: ``paper``, ``modern`` or ``ugan``."""
+
+    arch: str
+    in_channels: int
+    z_dim: int = 100
+    c_dim: int = 100
+    ngf: int = 64
+    ndf: int = 64
+    image_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHS:
+            raise UnknownNameError(f"unknown architecture {self.arch!r}; choose one of {sorted(ARCHS)}")
+        for key in ("in_channels", "z_dim", "ngf", "ndf"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"model.{key} must be positive, got {getattr(self, key)}")
+        if self.image_size not in (64, 128) or (self.arch != "modern" and self.image_size != 64):
+            raise ConfigError(f"image_size {self.image_size} not supported for {self.arch!r} "
+                              f"(paper/ugan: 64; modern: 64 or 128)")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (stored in checkpoints)."""
+        return asdict(self)
+
+
+Builder = Callable[[ModelConfig], tuple[nn.Module, nn.Module]]
+ARCHS: dict[str, Builder] = {}
+CONDITIONAL = {"paper", "modern"}
+
+
+def register(name: str) -> Callable[[Builder], Builder]:
+    """Decorator adding a builder to ``ARCHS``."""
+
+    def deco(fn: Builder) -> Builder:
+        ARCHS[name] = fn
+        return fn
+
+    return deco
+
+
+@register("paper")
+def _paper(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
+    return (PaperGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf),
+            PaperDiscriminator(cfg.in_channels, cfg.c_dim, cfg.ndf))
+
+
+@register("ugan")
+def _ugan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
+    return PaperGenerator(cfg.in_channels, cfg.z_dim, 0, cfg.ngf), PaperDiscriminator(cfg.in_channels, 0, cfg.ndf)
+
+
+@register("modern")
+def _modern(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
+    return (ModernGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf, image_size=cfg.image_size),
+            ModernDiscriminator(cfg.in_channels, cfg.c_dim, cfg.ndf, image_size=cfg.image_size))
+
+
+def build_gan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
+    """Build an untrained generator and discriminator for a config."""
+    return ARCHS[cfg.arch](cfg)

@@ -1,0 +1,310 @@
+"""The GAN training loop: one loop for the paper cGAN, the unconditional GAN and the modern cGAN.
+
+Runs unchanged on one CPU, one GPU, or under ``torchrun --nproc_per_node N``
+(DistributedDataParallel; gloo on CPU, nccl on CUDA). Every epoch ends with an atomic
+checkpoint holding weights, optimiser state, RNG state and config, so a killed run resumes
+exactly where its last checkpoint left off.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+from tqdm.auto import tqdm
+
+from geogan_core.checkpoint import load_checkpoint, save_checkpoint
+from geogan_core.config import StudyArea
+from geogan_core.data.paired import PairedData
+from geogan_core.errors import CheckpointError, ConfigError
+from geogan_core.imaging import save_grid
+from geogan_core.models.registry import ModelConfig, build_gan
+from geogan_core.training import distributed as dist
+from geogan_core.training.losses import d_loss, diff_augment, g_loss, mode_seeking
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings; ``None`` fields take the architecture's default."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    seed: int = 0
+    loss: str | None = None  # bce (paper, ugan) or hinge (modern)
+    diffaug: tuple[str, ...] | None = None  # modern: color, translation, cutout
+    ema_decay: float | None = None  # modern: 0.999; 0 disables
+    ms_weight: float | None = None  # mode-seeking weight; modern: 1.0
+    sample_every: int = 1
+    keep_every: int = 10
+    device: str = "auto"
+    max_steps: int = 0  # stop early after this many steps (tests, benchmarks); 0 = no limit
+
+    def resolved(self, arch: str) -> TrainConfig:
+        """Fill the architecture's defaults (the paper: BCE, no extras)."""
+        modern = arch == "modern"
+        return replace(
+            self,
+            loss=self.loss or ("hinge" if modern else "bce"),
+            diffaug=self.diffaug if self.diffaug is not None else
+            (("color", "translation", "cutout") if modern else ()),
+            ema_decay=self.ema_decay if self.ema_decay is not None else (0.999 if modern else 0.0),
+            ms_weight=self.ms_weight if self.ms_weight is not None else (1.0 if modern else 0.0),
+        )
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:
+        """Build from a ``[train]`` TOML table, rejecting unknown keys."""
+        names = {f.name for f in fields(cls)}
+        bad = sorted(set(raw) - names)
+        if bad:
+            raise ConfigError(f"[train] has unknown key(s) {bad}; valid keys: {sorted(names)}")
+        if "diffaug" in raw:
+            raw = {**raw, "diffaug": tuple(raw["diffaug"])}
+        return cls(**raw)
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda asked for, but no CUDA device is available; use --device cpu")
+    return torch.device(name)
+
+
+class _Batches:
+    """Training views and their patches as tensors, shuffled per epoch by seed."""
+
+    def __init__(self, data: PairedData, size: int, device: torch.device) -> None:
+        idx = np.flatnonzero(data.view_mask("train"))
+        self.views = torch.from_numpy(np.ascontiguousarray(data.views(size)[idx])).permute(0, 3, 1, 2)
+        self.patches = torch.from_numpy(data.patches[data.view_loc[idx]].astype(np.float32))
+        self.device = device
+
+    def __len__(self) -> int:
+        return len(self.views)
+
+    def epoch(self, seed: int, epoch: int, batch: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+        order = torch.randperm(len(self), generator=g)
+        rank, world = dist.rank(), dist.world_size()
+        per_rank = max(batch // world, 2)
+        n = (len(order) // (per_rank * world)) * per_rank * world
+        mine = order[:n].view(-1, world, per_rank)[:, rank]
+        out = []
+        for ids in mine:
+            x = self.views[ids].to(self.device).float() / 127.5 - 1
+            flip = torch.rand(len(ids), generator=g) < 0.5
+            x[flip.to(self.device)] = x[flip.to(self.device)].flip(-1)
+            out.append((x, self.patches[ids].to(self.device)))
+        return out
+
+
+def _ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        for e, p in zip(ema.parameters(), model.parameters(), strict=True):
+            e.lerp_(p, 1 - decay)
+        for e, b in zip(ema.buffers(), model.buffers(), strict=True):
+            e.copy_(b)
+
+
+class GanTrainer:
+    """One GAN, its optimisers and data; ``fit()`` trains it, ``train_step()`` does one step.
+
+    Args:
+        area: The study area (stored in the checkpoint).
+        model_cfg: Architecture and widths.
+        train_cfg: Optimisation settings.
+        data: The paired dataset (its train split is used).
+        run_dir: Folder for checkpoints, samples and ``metrics.jsonl``.
+        resume: Continue from ``run_dir/latest.pt`` if it exists.
+
+    Raises:
+        CheckpointError: If resuming from a checkpoint of another architecture.
+        ConfigError: If there are fewer training views than one batch.
+    """
+
+    def __init__(self, area: StudyArea, model_cfg: ModelConfig, train_cfg: TrainConfig, data: PairedData,
+                 run_dir: Path, resume: bool = False) -> None:
+        self.area, self.model_cfg, self.data = area, model_cfg, data
+        self.cfg = cfg = train_cfg.resolved(model_cfg.arch)
+        self.run_dir = Path(run_dir)
+        dist.setup()
+        device = pick_device(cfg.device)
+        if device.type == "cuda" and dist.world_size() > 1:
+            device = torch.device("cuda", dist.local_rank())
+        self.device = device
+        torch.manual_seed(cfg.seed)
+        G, D = build_gan(model_cfg)
+        self.G, self.D = G.to(device), D.to(device)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema_decay else None
+        self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+        self.start_epoch, self.step, self.past_seconds = 0, 0, 0.0
+        if resume and (self.run_dir / "latest.pt").is_file():
+            self._resume(self.run_dir / "latest.pt")
+        distributed = dist.world_size() > 1
+        self.G_train, self.D_train = (DDP(self.G), DDP(self.D)) if distributed else (self.G, self.D)
+        self.batches = _Batches(data, model_cfg.image_size, device)
+        if len(self.batches) < cfg.batch_size:
+            raise ConfigError(f"only {len(self.batches)} training views; need at least batch_size={cfg.batch_size}")
+
+    def _resume(self, latest: Path) -> None:
+        ck = load_checkpoint(latest, "gan")
+        if ck["model_config"] != self.model_cfg.to_dict():
+            raise CheckpointError(f"{latest} was trained with {ck['model_config']}, not "
+                                  f"{self.model_cfg.to_dict()}; use another run folder or drop --resume")
+        self.G.load_state_dict(ck["G"])
+        self.D.load_state_dict(ck["D"])
+        if self.G_ema is not None and ck.get("G_ema"):
+            self.G_ema.load_state_dict(ck["G_ema"])
+        self.opt_g.load_state_dict(ck["opt_G"])
+        self.opt_d.load_state_dict(ck["opt_D"])
+        self.start_epoch, self.step = ck["epoch"] + 1, ck["step"]
+        self.past_seconds = float(ck.get("train_seconds", 0.0))
+        torch.set_rng_state(ck["rng"]["torch"])
+        log.info("resumed %s at epoch %d (step %d)", latest, self.start_epoch, self.step)
+
+    def _aug(self, x: torch.Tensor) -> torch.Tensor:
+        return diff_augment(x, self.cfg.diffaug) if self.cfg.diffaug else x
+
+    def train_step(self, real: torch.Tensor, patch: torch.Tensor) -> dict[str, float]:
+        """One discriminator and one generator update; returns the losses."""
+        cfg, device, z_dim = self.cfg, self.device, self.model_cfg.z_dim
+        b = real.shape[0]
+        with torch.no_grad():
+            fake = self.G_train(torch.randn(b, z_dim, device=device), patch)
+        # real and fake go through D in separate forward/backward passes (as DCGAN does), which
+        # also keeps DDP to one forward per backward
+        self.opt_d.zero_grad(set_to_none=True)
+        none = torch.zeros(1, device=device)
+        l_real, _ = d_loss(self.D_train(self._aug(real), patch), none, cfg.loss or "bce")
+        l_real.backward()
+        _, l_fake = d_loss(none, self.D_train(self._aug(fake), patch), cfg.loss or "bce")
+        l_fake.backward()
+        self.opt_d.step()
+        # generator step; with mode seeking, the batch's second half repeats the first half's places
+        self.opt_g.zero_grad(set_to_none=True)
+        z = torch.randn(b, z_dim, device=device)
+        h = b // 2
+        gp = torch.cat([patch[:h], patch[:h]]) if cfg.ms_weight else patch
+        fake = self.G_train(z[: len(gp)], gp)
+        loss_g = g_loss(self.D_train(self._aug(fake), gp), cfg.loss or "bce")
+        ms = torch.zeros((), device=device)
+        if cfg.ms_weight:
+            ms = mode_seeking(fake[:h], fake[h: 2 * h], z[:h], z[h: 2 * h])
+            loss_g = loss_g + cfg.ms_weight * ms
+        loss_g.backward()
+        self.opt_g.step()
+        self.step += 1
+        if self.G_ema is not None:  # warm-up: early on the average follows G closely
+            _ema_update(self.G_ema, self.G, min(cfg.ema_decay or 0.0, (1 + self.step) / (10 + self.step)))
+        return {"d": (l_real + l_fake).item(), "g": loss_g.item(), "ms": ms.item()}
+
+    def _done(self) -> bool:
+        return bool(self.cfg.max_steps and self.step >= self.cfg.max_steps)
+
+    def fit(self) -> Path:
+        """Train to ``cfg.epochs`` (or ``max_steps``) and return the path of ``latest.pt``."""
+        cfg = self.cfg
+        fixed = _fixed_inputs(self.data, self.model_cfg, self.device)
+        t_start = time.time()
+        for epoch in range(self.start_epoch, cfg.epochs):
+            t0, seen, sums, n = time.time(), 0, {"d": 0.0, "g": 0.0, "ms": 0.0}, 0
+            bar = tqdm(self.batches.epoch(cfg.seed, epoch, cfg.batch_size), leave=False,
+                       desc=f"{self.model_cfg.arch} epoch {epoch + 1}/{cfg.epochs}", disable=not dist.is_main())
+            for real, patch in bar:
+                losses = self.train_step(real, patch)
+                n += 1
+                seen += real.shape[0] * dist.world_size()
+                for k, v in losses.items():
+                    sums[k] += v
+                bar.set_postfix(d=f"{losses['d']:.3f}", g=f"{losses['g']:.3f}",
+                                img_s=f"{seen / max(time.time() - t0, 1e-9):.0f}")
+                if self._done():
+                    break
+            record = {"epoch": epoch + 1, "step": self.step, "loss_d": sums["d"] / max(n, 1),
+                      "loss_g": sums["g"] / max(n, 1), "mode_seeking": sums["ms"] / max(n, 1),
+                      "images_per_s": seen / max(time.time() - t0, 1e-9), "seconds": time.time() - t0}
+            if dist.is_main():
+                self._save(epoch, record, self.past_seconds + time.time() - t_start, fixed)
+            dist.barrier()
+            if self._done():
+                break
+        dist.cleanup()
+        return self.run_dir / "latest.pt"
+
+    def _save(self, epoch: int, record: dict[str, float], seconds: float,
+              fixed: tuple[torch.Tensor, torch.Tensor]) -> None:
+        cfg, run_dir = self.cfg, self.run_dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "kind": "gan", "arch": self.model_cfg.arch, "model_config": self.model_cfg.to_dict(),
+            "G": self.G.state_dict(), "D": self.D.state_dict(),
+            "G_ema": self.G_ema.state_dict() if self.G_ema else None,
+            "opt_G": self.opt_g.state_dict(), "opt_D": self.opt_d.state_dict(), "epoch": epoch, "step": self.step,
+            "rng": {"torch": torch.get_rng_state()}, "train_config": _plain(asdict(cfg)),
+            "config": self.area.to_dict(), "data": {"key": self.data.key, "train_views": len(self.batches)},
+            "machine": _machine(self.device), "train_seconds": seconds,
+        }
+        save_checkpoint(run_dir / "latest.pt", payload)
+        if (epoch + 1) % cfg.keep_every == 0:
+            save_checkpoint(run_dir / f"step-{self.step:06d}.pt", payload)
+        with open(run_dir / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+        if (epoch + 1) % cfg.sample_every == 0 or epoch + 1 == cfg.epochs:
+            sampler = (self.G_ema or self.G).eval()
+            with torch.no_grad():
+                imgs = sampler(*fixed)
+            sampler.train(self.G_ema is None)
+            save_grid(imgs, run_dir / "samples" / f"epoch-{epoch + 1:04d}.png", ncol=8)
+        log.info("epoch %d: %s", epoch + 1, record)
+
+
+def train_gan(area: StudyArea, model_cfg: ModelConfig, train_cfg: TrainConfig, data: PairedData,
+              run_dir: Path, resume: bool = False) -> Path:
+    """Train (or resume) one GAN and return the path of its ``latest.pt`` (see ``GanTrainer``)."""
+    return GanTrainer(area, model_cfg, train_cfg, data, run_dir, resume).fit()
+
+
+def _fixed_inputs(data: PairedData, cfg: ModelConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noise and patches for sample grids: 8 places (val split when there is one) x 4 seeds."""
+    places = np.flatnonzero(data.split_mask("val")) if data.split_mask("val").any() else np.arange(data.n_locations)
+    places = places[np.linspace(0, len(places) - 1, 8).astype(int)]
+    g = torch.Generator().manual_seed(1234)
+    z = torch.randn(32, cfg.z_dim, generator=g)
+    patch = torch.from_numpy(data.patches[np.repeat(places, 4)].astype(np.float32))
+    order = torch.arange(32).view(8, 4).t().reshape(-1)  # columns = places, rows = seeds
+    return z.to(device), patch[order].to(device)
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, tuple):
+        return list(obj)
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
+
+
+def _machine(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads, {os.cpu_count()} cores"
+

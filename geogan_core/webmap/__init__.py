@@ -1,0 +1,1 @@
+"""Web-map helpers for the Streamlit app (folium / streamlit-folium integration)."""

@@ -1,0 +1,22 @@
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_home_page_shows_data_status():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert "GeoGAN Explorer" in at.title[0].value
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Panoramas"] == "1,223"
+    assert labels["Ground views"] == "4,892"
+
+
+def test_home_page_explains_missing_data(monkeypatch, tmp_path):
+    monkeypatch.setenv("GEOGAN_DATA", str(tmp_path / "nowhere"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert any("data root" in w.value and "GEOGAN_DATA" in w.value for w in at.warning)
+    assert not at.metric

@@ -1,0 +1,150 @@
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from geogan_core.checkpoint import export_for_inference, load_checkpoint, save_checkpoint, update_manifest, sha256
+from geogan_core.data.paired import load_paired
+from geogan_core.errors import CheckpointError
+from geogan_core.inference.generate import Explorer
+from geogan_core.inference.models import load_gan
+from geogan_core.models.registry import ModelConfig
+from geogan_core.training.export import export_run
+from geogan_core.training.loop import TrainConfig, train_gan
+from geogan_core.training.losses import diff_augment, mode_seeking
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _train(area, arch, run_dir, epochs=1, **kw):
+    mcfg = ModelConfig(arch, in_channels=area.channels, ngf=8, ndf=8)
+    tcfg = TrainConfig(epochs=epochs, batch_size=8, seed=0, device="cpu", **kw)
+    return train_gan(area, mcfg, tcfg, load_paired(area), run_dir)
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_area, tmp_path_factory):
+    """Tiny modern, paper and ugan runs exported into a checkpoints folder."""
+    root = tmp_path_factory.mktemp("train")
+    for arch in ("modern", "paper", "ugan"):
+        _train(tiny_area, arch, root / "runs" / arch)
+        export_run(arch, root / "runs" / arch, root / "ckpt")
+    return root
+
+
+class TestTrainingLoop:
+    def test_writes_checkpoint_samples_and_metrics(self, trained):
+        run = trained / "runs" / "modern"
+        ck = load_checkpoint(run / "latest.pt", "gan")
+        assert ck["epoch"] == 0 and ck["step"] > 0 and ck["G_ema"] is not None
+        assert (run / "samples" / "epoch-0001.png").is_file()
+        assert (run / "metrics.jsonl").read_text().count("\n") == 1
+        assert not list(run.glob("*.part"))
+
+    def test_resume_is_exact(self, tiny_area, tmp_path):
+        straight = _train(tiny_area, "modern", tmp_path / "a", epochs=2)
+        _train(tiny_area, "modern", tmp_path / "b", epochs=1)
+        mcfg = ModelConfig("modern", in_channels=tiny_area.channels, ngf=8, ndf=8)
+        resumed = train_gan(tiny_area, mcfg, TrainConfig(epochs=2, batch_size=8, device="cpu"), load_paired(tiny_area),
+                            tmp_path / "b", resume=True)
+        a, b = load_checkpoint(straight)["G"], load_checkpoint(resumed)["G"]
+        assert all(torch.equal(a[k], b[k]) for k in a)
+
+    def test_resume_refuses_other_architecture(self, tiny_area, trained, tmp_path):
+        mcfg = ModelConfig("modern", in_channels=tiny_area.channels, ngf=16, ndf=8)
+        with pytest.raises(CheckpointError, match="use another run folder"):
+            train_gan(tiny_area, mcfg, TrainConfig(epochs=2, batch_size=8, device="cpu"), load_paired(tiny_area),
+                      trained / "runs" / "modern", resume=True)
+
+
+class TestCheckpoints:
+    def test_export_is_fp16_without_optimizer_and_in_manifest(self, trained):
+        ck = load_checkpoint(trained / "ckpt" / "cgan-modern.pt", "gan")
+        assert "opt_G" not in ck and "G" not in ck
+        assert all(v.dtype == torch.float16 for v in ck["G_ema"].values() if v.is_floating_point())
+        gan = load_gan("modern", trained / "ckpt")
+        assert gan.sha256 == sha256(trained / "ckpt" / "cgan-modern.pt")
+
+    def test_truncated_file_names_it(self, trained, tmp_path):
+        data = (trained / "ckpt" / "cgan-paper.pt").read_bytes()
+        bad = tmp_path / "bad.pt"
+        bad.write_bytes(data[: len(data) // 3])
+        with pytest.raises(CheckpointError, match="bad.pt is corrupt or truncated"):
+            load_checkpoint(bad)
+
+    def test_wrong_architecture_weights(self, trained, tmp_path):
+        ck = load_checkpoint(trained / "ckpt" / "cgan-paper.pt")
+        ck["model_config"]["arch"] = "modern"
+        ck.pop("format_version")
+        save_checkpoint(tmp_path / "cgan-modern.pt", ck)
+        update_manifest(tmp_path, "modern", {"file": "cgan-modern.pt"})
+        with pytest.raises(CheckpointError, match="do not fit the architecture"):
+            load_gan("modern", tmp_path)
+
+    def test_hash_mismatch_and_missing_entry(self, trained, tmp_path):
+        import shutil
+
+        shutil.copytree(trained / "ckpt", tmp_path / "c")
+        update_manifest(tmp_path / "c", "paper", {"sha256": "0" * 64})
+        with pytest.raises(CheckpointError, match="does not match the sha256"):
+            load_gan("paper", tmp_path / "c")
+        with pytest.raises(CheckpointError, match="no 'modern' model"):
+            load_gan("modern", tmp_path)
+
+
+class TestGenerate:
+    def test_seeded_and_place_dependent(self, tiny_area, trained):
+        ex = Explorer(tiny_area, trained / "ckpt")
+        a = ex.generate(51.5, -0.1, n=4, seed=1)
+        assert a.images.shape == (4, 64, 64, 3) and a.images.dtype == np.uint8
+        assert np.array_equal(a.images, ex.generate(51.5, -0.1, n=4, seed=1).images)
+        # view i does not depend on n (up to float round-off of batched convolutions)
+        diff = np.abs(a.images[:2].astype(int) - ex.generate(51.5, -0.1, n=2, seed=1).images)
+        assert diff.max() <= 1
+        assert not np.array_equal(a.images, ex.generate(51.5, -0.1, n=4, seed=2).images)
+        assert not np.array_equal(a.images, ex.generate(-25.0, 133.0, n=4, seed=1).images)
+        assert a.checkpoint.startswith("cgan-modern.pt@")
+
+    def test_bad_requests(self, tiny_area, trained):
+        from geogan_core.errors import CoordinateError, InvalidRequestError
+
+        ex = Explorer(tiny_area, trained / "ckpt")
+        with pytest.raises(InvalidRequestError, match="between 1 and 64"):
+            ex.generate(0, 0, n=0)
+        with pytest.raises(InvalidRequestError):
+            ex.generate(0, 0, n=1000)
+        with pytest.raises(CoordinateError):
+            ex.generate(100, 0)
+
+
+class TestLosses:
+    def test_diff_augment_keeps_shape_and_gradient(self):
+        x = torch.randn(4, 3, 16, 16, requires_grad=True)
+        y = diff_augment(x, ("color", "translation", "cutout"))
+        y.sum().backward()
+        assert y.shape == x.shape and x.grad is not None
+
+    def test_mode_seeking_penalises_identical_images(self):
+        z1, z2 = torch.randn(4, 10), torch.randn(4, 10)
+        same = torch.zeros(4, 3, 8, 8)
+        assert mode_seeking(same, same, z1, z2) > mode_seeking(same, torch.ones_like(same), z1, z2) * 100
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes_stay_identical(tiny_config, tmp_path):
+    """torchrun with 2 gloo processes: after training steps both ranks hold the same weights."""
+    script = ROOT / "tests" / "unit" / "ddp_worker.py"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           str(script), str(tiny_config), str(tmp_path)], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    w0, w1 = torch.load(tmp_path / "rank0.pt", weights_only=True), torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert w0.keys() == w1.keys() and all(torch.equal(w0[k], w1[k]) for k in w0)
+    # the ranks were seeded differently: DDP's initial broadcast and gradient averaging made them equal
+    assert any(not torch.equal(w0[k], torch.zeros_like(w0[k])) for k in w0)
