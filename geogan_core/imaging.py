@@ -30,19 +30,23 @@ def grid(images: np.ndarray, ncol: int, pad: int = 2) -> np.ndarray:
 
 
 def png_bytes(image: np.ndarray) -> bytes:
-    """Encode an ``(H, W, 3)`` uint8 image as PNG."""
+    """Encode an ``(H, W, 3)`` or ``(H, W, 4)`` uint8 image as PNG."""
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format="PNG")
     return buf.getvalue()
 
 
 def write_png(image: np.ndarray, path: Path) -> None:
-    """Write a PNG atomically (temp file, then rename)."""
+    """Write an image atomically (temp file, then rename); ``.jpg`` paths get JPEG, others PNG."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png.part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(suffix=".part", dir=path.parent)
     with os.fdopen(fd, "wb") as f:
-        f.write(png_bytes(image))
+        if path.suffix.lower() in (".jpg", ".jpeg"):
+            Image.fromarray(image).save(f, format="JPEG", quality=88)
+        else:
+            f.write(png_bytes(image))
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 

@@ -15,6 +15,11 @@ renders the map inside a component iframe served from
 ``app/static/vendor/leaflet/leaflet.js`` resolves inside the component's folder and
 404s. A prefix given without a leading ``/`` is therefore taken from the server root.
 
+Map tiles are not assets: the default ``tiles="OpenStreetMap"`` still fetches from the
+internet. Use ``tiles=None`` or a ``TileLayer``/``ImageOverlay`` with local URLs; with no
+tile layer, give the map ``maxZoom=...`` (folium's ``max_zoom`` only reaches its default
+tile layer), or ``MarkerCluster`` fails with "Map has no maxZoom specified".
+
 Example:
     In ``app.py``, before building any map::
 
@@ -167,8 +172,10 @@ def use_local_assets(static_dir: Path, url_prefix: str = DEFAULT_URL_PREFIX) -> 
     Rewrites, in place on the classes, every ``default_js``/``default_css`` entry
     whose URL is in :data:`CDN_TO_LOCAL`, for :class:`folium.Map` and all loaded
     subclasses of ``folium.elements.JSCSSMixin`` (``folium.plugins`` is imported
-    first, so all bundled plugins are covered). Other URLs are left alone. Safe to
-    call on every Streamlit rerun; a later call with another prefix re-prefixes.
+    first, so all bundled plugins are covered), and adds the inline
+    :data:`ICON_PATH_LINK_NAME` script after ``leaflet.js``. Other URLs are left
+    alone. Safe to call on every Streamlit rerun; a later call with another prefix
+    re-prefixes.
 
     Args:
         static_dir: The app's static folder (``<app dir>/static``).

@@ -66,7 +66,7 @@ def test_folium_map_works_offline(offline_app: Path, streamlit_server, browser_p
     screenshot = tmp_path / "offline_map.png"
     try:
         _check_map(page, base_url)
-    except AssertionError as exc:
+    except Exception as exc:  # playwright's TimeoutError too: add what the browser saw
         page.screenshot(path=str(tmp_path / "offline_map-failed.png"), full_page=True)
         raise AssertionError(
             f"{exc}\nconsole errors: {page.console_errors}\nfailed local requests: {page.failed_requests}"

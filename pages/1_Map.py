@@ -1,0 +1,131 @@
+"""Map: click anywhere on Earth and see what it is like down there."""
+
+import json
+from pathlib import Path
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+import geogan_core as gc
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+st.set_page_config(page_title="Map - GeoGAN Explorer", page_icon=":world_map:", layout="wide")
+
+
+@st.cache_resource(show_spinner="Opening the study area's layers and photos...")
+def get_explorer() -> "gc.Explorer":
+    gc.use_local_assets(STATIC)
+    explorer = gc.Explorer(gc.load_config())
+    _ = explorer.data  # open the photo index once, here, under the spinner
+    return explorer
+
+
+@st.cache_resource(show_spinner="Rendering map overlays (first start only)...")
+def get_overlays() -> list:
+    return gc.render_overlays(get_explorer().area, STATIC)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def get_report(lat: float, lon: float, n: int, seed: int, model: str) -> "gc.PlaceReport":
+    return gc.describe_place(get_explorer(), lat, lon, n=n, seed=seed, arch=model)
+
+
+def init_state(models: list[str]) -> None:
+    """Session keys, filled once from the link's query parameters."""
+    if "view" not in st.session_state:
+        view, notes = gc.parse_view_params(st.query_params.to_dict(), models)
+        st.session_state.update(view=view, link_notes=notes, last_click=None)
+
+
+try:
+    explorer = get_explorer()
+    overlays = get_overlays()
+    models = explorer.available()
+except gc.GeoGanError as e:
+    st.error(str(e))
+    st.stop()
+
+init_state(models or ["modern"])
+view: "gc.ViewParams" = st.session_state.view
+st.title("What is it like down there?")
+for note in st.session_state.link_notes:
+    st.warning(note)
+
+with st.sidebar:
+    st.header("Generation")
+    if models:
+        view.model = st.radio("Model", models, index=models.index(view.model) if view.model in models else 0,
+                              format_func=lambda m: {"modern": "modern cGAN", "paper": "paper cGAN (2018)",
+                                                     "ugan": "unconditional GAN"}.get(m, m))
+    else:
+        st.warning("No trained model found: see the home page.")
+    view.n = st.slider("Views", 1, gc.MAX_VIEWS, view.n)
+    view.seed = int(st.number_input("Seed", 0, 2**31 - 1, view.seed, step=1))
+    if st.button("New samples", help="next seed"):
+        view.seed += 1
+        st.rerun()
+    st.header("Go to a place")
+    with st.form("goto", border=False):
+        typed = st.text_input("Latitude, longitude", placeholder="55.75, 37.62")
+        if st.form_submit_button("Go") and typed:
+            try:
+                view.lat, view.lon = gc.parse_latlon(typed)
+            except gc.GeoGanError as e:
+                st.error(str(e))
+
+center = (view.lat, view.lon) if view.lat is not None else (20.0, 0.0)
+fmap = gc.explorer_map(overlays, explorer.data.loc_lat, explorer.data.loc_lon)
+marker = gc.clicked_marker(view.lat, view.lon) if view.lat is not None else None
+out = st_folium(fmap, key="map", height=460, use_container_width=True, returned_objects=["last_clicked"],
+                feature_group_to_add=marker, center=center)
+st.caption("Click the map to choose a place. Layers: top right. Land-cover legend:")
+st.markdown(gc.legend_html(explorer.area.landcover.class_names, explorer.area.landcover.class_colors),
+            unsafe_allow_html=True)
+click = (out or {}).get("last_clicked")
+if click and click != st.session_state.last_click:
+    st.session_state.last_click = click
+    view.lat, view.lon = float(click["lat"]), ((float(click["lng"]) + 180) % 360) - 180
+    st.rerun()
+
+st.query_params.from_dict(view.to_query())
+if view.lat is None:
+    st.info("Click anywhere on the map (or type coordinates in the sidebar) to generate ground-level views.")
+    st.stop()
+
+try:
+    with st.spinner("Generating views..."):
+        rep = get_report(view.lat, view.lon, view.n, view.seed, view.model)
+except gc.GeoGanError as e:
+    st.error(str(e))
+    st.stop()
+
+st.subheader(f"{rep.lat:.4f}, {rep.lon:.4f}: {rep.land_name}"
+             + (f" ({rep.land_group})" if rep.land_group else ""))
+for note in rep.notes:
+    st.info(note)
+st.markdown("**Land cover around the place:** "
+            + ", ".join(f"{name} {share:.0%}" for name, share in rep.fractions[:4]))
+
+st.markdown("**Overhead patch** (the model's condition, "
+            f"{explorer.area.patch.size_px} x {explorer.area.patch.res_m / 1000:g} km pixels)")
+st.image(list(rep.layers.values()), caption=list(rep.layers), width=96)
+
+if rep.generation is None:
+    st.error(rep.generation_error or "No generated views.")
+else:
+    g = rep.generation
+    st.markdown(f"**{g.n} generated ground views** ({g.arch}, seed {g.seed}, {g.seconds * 1000:.0f} ms model time)")
+    st.image(list(g.images), width=128)
+    c1, c2 = st.columns(2)
+    c1.download_button("Download grid (PNG)", gc.png_bytes(gc.grid(g.images, ncol=8)),
+                       file_name=f"geogan_{g.lat:.3f}_{g.lon:.3f}_s{g.seed}.png", mime="image/png")
+    settings = {**view.to_query(), "checkpoint": g.checkpoint, "land_cover": rep.land_name}
+    c2.download_button("Download settings (JSON)", json.dumps(settings, indent=2),
+                       file_name="geogan_view.json", mime="application/json")
+
+st.markdown("**Nearest real photos**")
+st.dataframe([{"distance (km)": round(p.distance_km, 1), "panorama": p.pano_id, "land cover": p.land,
+               "split": p.split, "lat": round(p.lat, 4), "lon": round(p.lon, 4)} for p in rep.nearest],
+             hide_index=True)
+for p in rep.nearest[:2]:
+    st.image(list(p.views), width=128, caption=[f"{p.distance_km:,.1f} km"] + [""] * (len(p.views) - 1))

@@ -1,0 +1,77 @@
+from pathlib import Path
+
+import pytest
+import streamlit_folium
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "1_Map.py")
+
+
+@pytest.fixture
+def click(monkeypatch, shared_data):
+    """Replace the folium component with one that reports a click at a chosen place."""
+    where = {}
+
+    def fake_st_folium(fmap, **kwargs):
+        assert kwargs["returned_objects"] == ["last_clicked"]
+        return {"last_clicked": where.get("at")}
+
+    monkeypatch.setattr(streamlit_folium, "st_folium", fake_st_folium)
+    return where
+
+
+def _images(at):
+    """All images shown, as (caption, url) pairs."""
+    return [(img.caption, img.url) for el in at.get("image") for img in el.proto.imgs]
+
+
+class TestMapPage:
+    def test_no_place_yet(self, click):
+        at = AppTest.from_file(PAGE, default_timeout=180).run()
+        assert not at.exception
+        assert any("Click anywhere" in i.value for i in at.info)
+
+    def test_click_in_a_city(self, click):
+        click["at"] = {"lat": 55.75, "lng": 37.62}
+        at = AppTest.from_file(PAGE, default_timeout=180).run()
+        assert not at.exception
+        assert "Urban and built-up" in at.subheader[0].value
+        assert any("generated ground views" in m.value for m in at.markdown)
+        assert len(_images(at)) == 5 + 16 + 2 * 4  # patch layers, generated views, two real panoramas
+        assert not at.get("help")
+        nearest = at.dataframe[0].value
+        assert len(nearest) == 4 and nearest["distance (km)"].iloc[0] < 50
+        assert at.query_params["lat"] == "55.75000" and at.query_params["n"] == "16"
+
+    def test_click_in_the_ocean(self, click):
+        click["at"] = {"lat": 0.0, "lng": -140.0}
+        at = AppTest.from_file(PAGE, default_timeout=180).run()
+        assert not at.exception
+        assert any("water" in i.value and "guess" in i.value for i in at.info)
+        assert any("km away" in i.value for i in at.info)
+
+    @pytest.mark.parametrize("typed,message", [("north of here", "two numbers"), ("95, 10", "latitude 95 is outside")])
+    def test_invalid_typed_coordinate(self, click, typed, message):
+        at = AppTest.from_file(PAGE, default_timeout=180).run()
+        at.sidebar.text_input[0].input(typed)
+        next(b for b in at.sidebar.button if b.label == "Go").click().run()
+        assert not at.exception
+        assert any(message in e.value for e in at.error)
+        assert any("Click anywhere" in i.value for i in at.info)  # nothing else changed
+
+    def test_typed_coordinate_moves_the_place(self, click):
+        at = AppTest.from_file(PAGE, default_timeout=180).run()
+        at.sidebar.text_input[0].input("-25.0 133.0")
+        next(b for b in at.sidebar.button if b.label == "Go").click().run()
+        assert not at.exception
+        assert at.subheader[0].value.startswith("-25.0000, 133.0000") and "rural" in at.subheader[0].value
+
+    def test_bad_link_parameters(self, click):
+        at = AppTest.from_file(PAGE, default_timeout=180)
+        at.query_params.update({"lat": "abc", "lon": "10", "n": "100000", "seed": "-4"})
+        at.run()
+        assert not at.exception
+        text = " ".join(w.value for w in at.warning)
+        assert "place was ignored" in text and "limit of 64" in text and "seed='-4'" not in text
+        assert at.sidebar.slider[0].value == 64
