@@ -76,6 +76,36 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from geogan_core.evaluation.evaluate import evaluate, save_heads
+    from geogan_core.inference.generate import Explorer
+
+    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    if args.save_heads:
+        print(save_heads(explorer, k=args.k, n_views=args.views))
+    result = evaluate(explorer, k=args.k, n_views=args.views, seeds=args.seeds,
+                      test_photos=Path(args.test_photos) if args.test_photos else None)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    for name, m in result["methods"].items():
+        print(f"{name:>22}: accuracy {m['accuracy']:.3f} [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]  "
+              f"balanced {m['balanced_accuracy']:.3f}  n={m['n']}")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from geogan_core.evaluation.bench import run_benchmarks
+    from geogan_core.inference.generate import Explorer
+
+    result = run_benchmarks(Explorer(load_config(args.config), checkpoints=Path(args.checkpoints)),
+                            repeats=args.repeats)
+    text = json.dumps(result, indent=2)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    print(text)
+    return 0
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     from geogan_core.imaging import grid, write_png
     from geogan_core.inference.generate import Explorer
@@ -139,6 +169,23 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--no-manifest", action="store_true", help="do not record the metrics in the manifest")
     m.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
     m.set_defaults(fn=_cmd_metrics)
+
+    v = with_config(sub.add_parser("evaluate", help="urban vs rural: the paper's methods with 95% intervals"))
+    v.add_argument("--json", required=True, help="write the results here")
+    v.add_argument("--test-photos", default=None, help="CSV (columns of metadata.csv) of other test places")
+    v.add_argument("-k", type=int, default=8, help="neighbours for the interpolation methods")
+    v.add_argument("--views", type=int, default=4, help="generated views per place")
+    v.add_argument("--seeds", type=int, default=5, help="generation seeds for the GAN methods")
+    v.add_argument("--save-heads", action="store_true",
+                   help="also fit the per-click land-cover heads on the train split into checkpoints/")
+    v.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    v.set_defaults(fn=_cmd_evaluate)
+
+    b = with_config(sub.add_parser("bench", help="generation and training speed"))
+    b.add_argument("--json", default=None, help="also write the figures to this file")
+    b.add_argument("--repeats", type=int, default=20)
+    b.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    b.set_defaults(fn=_cmd_bench)
 
     g = with_config(sub.add_parser("generate", help="write a grid of generated views at a place"))
     g.add_argument("--lat", type=float, required=True)

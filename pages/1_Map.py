@@ -26,6 +26,11 @@ def get_overlays() -> list:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
+def get_votes(lat: float, lon: float, n: int, seed: int, model: str) -> list:
+    return get_explorer().votes(lat, lon, get_report(lat, lon, n, seed, model).generation)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
 def get_report(lat: float, lon: float, n: int, seed: int, model: str) -> "gc.PlaceReport":
     return gc.describe_place(get_explorer(), lat, lon, n=n, seed=seed, arch=model)
 
@@ -122,6 +127,18 @@ else:
     settings = {**view.to_query(), "checkpoint": g.checkpoint, "land_cover": rep.land_name}
     c2.download_button("Download settings (JSON)", json.dumps(settings, indent=2),
                        file_name="geogan_view.json", mime="application/json")
+
+st.markdown("**Urban or rural? Each method's vote** (classifiers fitted on the train-split places; "
+            "see the Baselines page for their accuracy)")
+with st.spinner("Asking each method..."):
+    votes = get_votes(view.lat, view.lon, view.n, view.seed, view.model)
+if votes:
+    st.dataframe([{"method": v.method, "vote": v.label, "confidence": f"{v.confidence:.0%}"} for v in votes],
+                 hide_index=True)
+    if view.model != "modern":
+        st.caption("The cGAN methods vote with the modern cGAN's views: choose it in the sidebar to see them.")
+else:
+    st.caption("No land-cover heads shipped yet (`python -m geogan_core evaluate --save-heads`).")
 
 st.markdown("**Nearest real photos**")
 st.dataframe([{"distance (km)": round(p.distance_km, 1), "panorama": p.pano_id, "land cover": p.land,

@@ -130,3 +130,26 @@ def shared_data() -> Path:
             pytest.fail(f"demo data missing at {SHARED_DATA}")
         pytest.skip(f"demo data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def train_tiny(area, arch, run_dir, epochs=1, **kw):
+    """Train a width-8 GAN on a study area (a few steps) and return its latest.pt."""
+    from geogan_core.data.paired import load_paired
+    from geogan_core.models.registry import ModelConfig
+    from geogan_core.training.loop import TrainConfig, train_gan
+
+    mcfg = ModelConfig(arch, in_channels=area.channels, ngf=8, ndf=8)
+    tcfg = TrainConfig(epochs=epochs, batch_size=8, seed=0, device="cpu", **kw)
+    return train_gan(area, mcfg, tcfg, load_paired(area), run_dir)
+
+
+@pytest.fixture(scope="session")
+def trained(tiny_area, tmp_path_factory) -> Path:
+    """Tiny modern, paper and ugan runs exported into ``<root>/ckpt`` (with the manifest)."""
+    from geogan_core.training.export import export_run
+
+    root = tmp_path_factory.mktemp("train")
+    for arch in ("modern", "paper", "ugan"):
+        train_tiny(tiny_area, arch, root / "runs" / arch)
+        export_run(arch, root / "runs" / arch, root / "ckpt")
+    return root

@@ -16,7 +16,7 @@ from geogan_core.progress import ProgressFn, track
 
 def uint8_to_tensor(images: np.ndarray) -> torch.Tensor:
     """``(N, H, W, 3)`` uint8 -> ``(N, 3, H, W)`` float in [-1, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    return torch.tensor(np.asarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1  # copies: inputs may be mmap
 
 
 @torch.no_grad()
@@ -33,7 +33,7 @@ def discriminator_features(D: nn.Module, images: np.ndarray, patches: np.ndarray
                            progress: ProgressFn | None = None) -> np.ndarray:
     """A discriminator's pooled features of images with their overhead condition: ``(N, D)``."""
     starts = range(0, len(images), batch)
-    out = [D.features(uint8_to_tensor(images[s: s + batch]), torch.from_numpy(
+    out = [D.features(uint8_to_tensor(images[s: s + batch]), torch.tensor(
         np.asarray(patches[s: s + batch], np.float32))).numpy()
         for s in track(starts, len(starts), "discriminator features", progress)]
     return np.concatenate(out) if out else np.zeros((0, D.feature_dim), np.float32)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from geogan_core.checkpoint import load_image_features
 from geogan_core.config import StudyArea
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import InvalidRequestError
@@ -21,6 +22,7 @@ from geogan_core.geo.grid import check_latlon
 from geogan_core.geo.stack import LandCover, OverheadStack, PointLabel
 from geogan_core.imaging import to_uint8
 from geogan_core.inference.models import DEFAULT_CHECKPOINTS, LoadedGAN, load_gan, read_manifest
+from geogan_core.inference.votes import LandCoverHeads, Vote, place_votes
 
 MAX_VIEWS = 64
 GAN_NAMES = ("modern", "paper", "ugan")
@@ -72,6 +74,7 @@ class Explorer:
         self.area = area
         self.checkpoints = Path(checkpoints)
         self._gans: dict[str, LoadedGAN] = {}
+        self._lite0_64: torch.nn.Module | None = None
 
     @cached_property
     def stack(self) -> OverheadStack:
@@ -92,6 +95,23 @@ class Explorer:
         """GAN names listed in the checkpoint manifest."""
         manifest = read_manifest(self.checkpoints)
         return [name for name in GAN_NAMES if name in manifest]
+
+    @cached_property
+    def heads(self) -> LandCoverHeads | None:
+        """The shipped land-cover heads (None until ``evaluate --save-heads`` made them)."""
+        return LandCoverHeads.load(self.checkpoints)
+
+    def votes(self, lat: float, lon: float, result: GenerationResult | None) -> list[Vote]:
+        """Urban/rural vote of each method that can answer here (cGAN votes need modern views)."""
+        heads = self.heads
+        if heads is None:
+            return []
+        patch, _ = self.patch(lat, lon)
+        modern = result is not None and result.arch == "modern"
+        if modern and self._lite0_64 is None:
+            self._lite0_64 = load_image_features(64)
+        return place_votes(heads, lat, lon, patch, result.images if modern and result else None,
+                           self.gan("modern").D if modern else None, self._lite0_64 if modern else None)
 
     def gan(self, name: str) -> LoadedGAN:
         """A GAN from the manifest, loaded once."""

@@ -62,8 +62,8 @@ def describe_place(explorer: Explorer, lat: float, lon: float, n: int = 16, seed
     area = explorer.area
     label = explorer.land(lat, lon)
     lc = explorer.landcover
-    fractions = sorted(((lc.name(c), f) for c, f in lc.fractions(lat, lon, area.patch.size_px, area.patch.res_m).items()),
-                       key=lambda t: -t[1])
+    shares = lc.fractions(lat, lon, area.patch.size_px, area.patch.res_m)
+    fractions = sorted(((lc.name(c), f) for c, f in shares.items()), key=lambda t: -t[1])
     patch, coverage = explorer.patch(lat, lon)
     generation, error = None, None
     try:

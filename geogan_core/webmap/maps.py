@@ -9,7 +9,6 @@ from folium.plugins import FastMarkerCluster
 from geogan_core.webmap.overlays import Overlay
 
 
-
 class UrlImageOverlay(folium.raster_layers.ImageOverlay):
     """An ``ImageOverlay`` of a same-origin path such as ``/app/static/x.jpg``.
 

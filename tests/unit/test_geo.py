@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from affine import Affine
 from PIL import Image
+from rasterio.crs import CRS
 
 from geogan_core.config import LayerConfig
 from geogan_core.errors import CoordinateError, CRSMismatchError, DataError, DataNotFoundError
@@ -37,7 +38,7 @@ class TestGrid:
 class TestRaster:
     def test_sample_global_bilinear_and_nearest(self, tmp_path):
         data = np.arange(8 * 4, dtype=np.uint8).reshape(1, 4, 8) * 5
-        path = write_tif(tmp_path / "g.tif", data, Affine(45, 0, -180, 0, -45, 90), __import__("rasterio").crs.CRS.from_epsg(4326))
+        path = write_tif(tmp_path / "g.tif", data, Affine(45, 0, -180, 0, -45, 90), CRS.from_epsg(4326))
         r = Raster.open(path)
         assert r.is_global_lonlat
         vals, ok = r.sample(np.array([-157.5]), np.array([67.5]), "nearest")

@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from geogan_core.evaluation.stats import bootstrap_ci, frechet_distance, kernel_inception_distance, mean_pairwise_distance
+from geogan_core.evaluation.stats import (
+    bootstrap_ci,
+    frechet_distance,
+    kernel_inception_distance,
+    mean_pairwise_distance,
+)
 
 
 class TestBootstrap:

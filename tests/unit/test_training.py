@@ -1,40 +1,25 @@
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from geogan_core.checkpoint import export_for_inference, load_checkpoint, save_checkpoint, update_manifest, sha256
+from geogan_core.checkpoint import load_checkpoint, save_checkpoint, sha256, update_manifest
 from geogan_core.data.paired import load_paired
 from geogan_core.errors import CheckpointError
 from geogan_core.inference.generate import Explorer
 from geogan_core.inference.models import load_gan
 from geogan_core.models.registry import ModelConfig
-from geogan_core.training.export import export_run
 from geogan_core.training.loop import TrainConfig, train_gan
 from geogan_core.training.losses import diff_augment, mode_seeking
+from tests.conftest import train_tiny as _train
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _train(area, arch, run_dir, epochs=1, **kw):
-    mcfg = ModelConfig(arch, in_channels=area.channels, ngf=8, ndf=8)
-    tcfg = TrainConfig(epochs=epochs, batch_size=8, seed=0, device="cpu", **kw)
-    return train_gan(area, mcfg, tcfg, load_paired(area), run_dir)
-
-
-@pytest.fixture(scope="module")
-def trained(tiny_area, tmp_path_factory):
-    """Tiny modern, paper and ugan runs exported into a checkpoints folder."""
-    root = tmp_path_factory.mktemp("train")
-    for arch in ("modern", "paper", "ugan"):
-        _train(tiny_area, arch, root / "runs" / arch)
-        export_run(arch, root / "runs" / arch, root / "ckpt")
-    return root
 
 
 class TestTrainingLoop:

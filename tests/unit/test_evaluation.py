@@ -1,0 +1,60 @@
+import json
+
+import numpy as np
+
+from geogan_core.evaluation.evaluate import evaluate, fit_classifier, save_heads
+from geogan_core.inference.generate import Explorer
+from geogan_core.inference.votes import LandCoverHeads, idw, overhead_features, place_votes
+
+
+class TestInterpolation:
+    def test_never_uses_the_place_itself(self):
+        bank_lat, bank_lon = np.array([0.0, 0.0, 10.0]), np.array([0.0, 1.0, 10.0])
+        bank = np.array([[100.0], [1.0], [2.0]])
+        out = idw(np.array([0.0]), np.array([0.0]), bank_lat, bank_lon, bank, k=1, exclude=np.array([0]))
+        assert out[0, 0] == 1.0  # the next nearest, not its own 100
+        assert idw(np.array([0.0]), np.array([0.0]), bank_lat, bank_lon, bank, k=1)[0, 0] == 100.0
+
+    def test_weights_favour_near_places(self):
+        out = idw(np.array([0.0]), np.array([0.0]), np.array([0.0, 0.0]), np.array([0.1, 5.0]),
+                  np.array([[0.0], [1.0]]), k=2)
+        assert 0 < out[0, 0] < 0.1
+
+    def test_overhead_features_shape(self):
+        assert overhead_features(np.random.rand(3, 9, 32, 32)).shape == (3, 9 * 18)
+
+
+class TestClassifier:
+    def test_planted_separable_near_perfect_random_near_chance(self):
+        rng = np.random.default_rng(0)
+        y = rng.integers(0, 2, 600)
+        planted = rng.normal(size=(600, 20))
+        planted[:, 3] += 4 * (y - 0.5)
+        noise = rng.normal(size=(600, 20))
+        tr, te = slice(0, 400), slice(400, 600)
+        assert (fit_classifier(planted[tr], y[tr]).predict(planted[te]) == y[te]).mean() > 0.95
+        assert abs((fit_classifier(noise[tr], y[tr]).predict(noise[te]) == y[te]).mean() - 0.5) < 0.12
+
+
+class TestEvaluateTiny:
+    def test_all_methods_with_intervals_and_heads(self, tiny_area, trained, tmp_path):
+        import shutil
+
+        shutil.copytree(trained / "ckpt", tmp_path / "ckpt")
+        ex = Explorer(tiny_area, tmp_path / "ckpt")
+        result = evaluate(ex, k=2, n_views=2, seeds=2, k_grid=(1, 2))
+        json.dumps(result)
+        assert set(result["methods"]) >= {"interpolated_features", "unconditional_gan", "cgan_images",
+                                          "cgan_features", "overhead_only", "real_photos", "cgan_images_paper"}
+        for m in result["methods"].values():
+            lo, hi = m["ci95"]
+            assert lo <= m["accuracy"] <= hi and m["n"] == result["n_test_places"]
+        assert result["methods"]["cgan_features"]["runs"] == 2
+        path = save_heads(ex, k=2, n_views=2)
+        heads = LandCoverHeads.load(tmp_path / "ckpt")
+        assert path.is_file() and set(heads.heads) >= {"overhead_only", "cgan_features", "interpolated_features"}
+        patch, _ = ex.patch(51.5, -0.1)
+        g = ex.generate(51.5, -0.1, n=2)
+        votes = place_votes(heads, 51.5, -0.1, patch, g.images, ex.gan("modern").D, None)
+        assert {v.method for v in votes} >= {"overhead_only", "cgan_features", "interpolated_features"}
+        assert all(v.label in ("rural", "urban") and 0.5 <= v.confidence <= 1 for v in votes)
