@@ -77,19 +77,32 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from geogan_core.evaluation.evaluate import evaluate, save_heads
+    from geogan_core.evaluation.evaluate import save_heads
+    from geogan_core.evaluation.report import run_evaluation
     from geogan_core.inference.generate import Explorer
 
     explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
     if args.save_heads:
         print(save_heads(explorer, k=args.k, n_views=args.views))
-    result = evaluate(explorer, k=args.k, n_views=args.views, seeds=args.seeds,
-                      test_photos=Path(args.test_photos) if args.test_photos else None)
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    result = run_evaluation(explorer, Path(args.json), k=args.k, n_views=args.views, seeds=args.seeds,
+                            test_photos=Path(args.test_photos) if args.test_photos else None)
     for name, m in result["methods"].items():
         print(f"{name:>22}: accuracy {m['accuracy']:.3f} [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]  "
               f"balanced {m['balanced_accuracy']:.3f}  n={m['n']}")
+    return 0
+
+
+def _cmd_dense(args: argparse.Namespace) -> int:
+    from geogan_core.evaluation.dense import dense_maps
+    from geogan_core.inference.generate import Explorer
+
+    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    result = dense_maps(explorer, res_deg=args.res, n_views=args.views, rebuild=args.rebuild,
+                        folder=Path(args.json).parent / "dense" if args.json else None)
+    text = json.dumps(result, indent=2)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    print(text)
     return 0
 
 
@@ -180,6 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also fit the per-click land-cover heads on the train split into checkpoints/")
     v.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
     v.set_defaults(fn=_cmd_evaluate)
+
+    d = with_config(sub.add_parser("dense", help="urban probability for every land cell, as GeoTIFFs"))
+    d.add_argument("--res", type=float, default=0.5, help="cell size in degrees")
+    d.add_argument("--views", type=int, default=1, help="generated views per cell for cgan_features")
+    d.add_argument("--rebuild", action="store_true", help="ignore the cache")
+    d.add_argument("--json", default=None, help="also write the summary to this file")
+    d.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    d.set_defaults(fn=_cmd_dense)
 
     b = with_config(sub.add_parser("bench", help="generation and training speed"))
     b.add_argument("--json", default=None, help="also write the figures to this file")

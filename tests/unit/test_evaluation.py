@@ -58,3 +58,28 @@ class TestEvaluateTiny:
         votes = place_votes(heads, 51.5, -0.1, patch, g.images, ex.gan("modern").D, None)
         assert {v.method for v in votes} >= {"overhead_only", "cgan_features", "interpolated_features"}
         assert all(v.label in ("rural", "urban") and 0.5 <= v.confidence <= 1 for v in votes)
+
+
+class TestDenseMaps:
+    def test_dense_maps_cover_land_and_are_cached(self, tiny_area, trained, tmp_path):
+        import shutil
+
+        import rasterio
+
+        from geogan_core.evaluation.dense import dense_map_image, dense_maps, land_cells
+
+        shutil.copytree(trained / "ckpt", tmp_path / "ckpt")
+        ex = Explorer(tiny_area, tmp_path / "ckpt")
+        save_heads(ex, k=2, n_views=2)
+        out = dense_maps(ex, res_deg=10.0)
+        lat, _, label, (h, w) = land_cells(ex, 10.0)
+        assert out["land_cells"] == len(lat) and (h, w) == (18, 36)
+        assert set(out["methods"]) == {"interpolated_features", "cgan_features", "overhead_only"}
+        for m in out["methods"].values():
+            with rasterio.open(m["file"]) as src:
+                p = src.read(1)
+                assert src.crs.to_epsg() == 4326 and p.shape == (18, 36)
+            assert np.isfinite(p).sum() == len(lat) and np.nanmin(p) >= 0 and np.nanmax(p) <= 1
+            assert 0 <= m["balanced_accuracy"] <= 1
+        assert dense_maps(ex, res_deg=10.0) == out  # from the cache
+        assert dense_map_image(out["methods"]["overhead_only"]["file"]).shape == (18, 36, 3)

@@ -1,0 +1,195 @@
+"""Map page latency in a real browser: cold page load and click-to-first-generated-image.
+
+    .venv/bin/python bench/map_latency.py --clicks 20 --json out.json
+
+Starts the real app (app.py) with the same harness as the browser tests
+(tests/e2e/harness.py: ``streamlit run`` on a free 127.0.0.1 port, Debian's chromium
+with host resolution limited to this machine) and measures
+
+* cold load: from starting the server process to the Map page's Leaflet map being
+  visible (the browser is launched before the server, so its start-up is not counted;
+  map overlays cached under static/overlays are reused if present);
+* for K clicks at K land places spread over the world: from the mouse click to the first
+  generated image of the NEW place being loaded and displayed (the subheader must show
+  the clicked place and the image's URL must be one not shown before the click).
+
+Only 127.0.0.1 is contacted; the script fails if the page requested anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
+
+from harness import (  # noqa: E402
+    CHROMIUM,
+    STREAMLIT_PROBE_RE,
+    chromium_page,
+    generated_images,
+    pick_map_point,
+    read_place,
+    streamlit_app,
+    wait_for_map,
+    wait_for_new_images,
+    wait_for_place,
+)
+
+# Land places spread over the continents (away from the big photo clusters where possible).
+PLACES = [
+    (23.0, 10.0),  # Sahara, Algeria
+    (-24.0, 133.0),  # central Australia
+    (62.0, 100.0),  # central Siberia
+    (40.0, -100.0),  # Great Plains, USA
+    (-5.0, -62.0),  # Amazonas, Brazil
+    (47.0, 68.0),  # Kazakhstan
+    (-2.0, 23.0),  # Congo basin
+    (33.0, 88.0),  # Tibet
+    (24.0, -103.0),  # Durango, Mexico
+    (-31.0, 22.0),  # Karoo, South Africa
+    (23.0, 45.0),  # Saudi Arabia
+    (65.0, 17.0),  # Lapland, Sweden
+    (-38.0, -67.0),  # Patagonia, Argentina
+    (56.0, -115.0),  # Alberta, Canada
+    (22.0, 79.0),  # Madhya Pradesh, India
+    (46.0, 103.0),  # Mongolia
+    (12.0, 0.0),  # Burkina Faso
+    (32.0, 55.0),  # Iran
+    (-12.0, -47.0),  # Tocantins, Brazil
+    (64.0, -150.0),  # interior Alaska
+    (35.0, 105.0),  # Gansu, China
+    (-20.0, 17.0),  # Namibia
+    (8.0, 38.0),  # Ethiopian highlands
+    (49.0, 32.0),  # Ukraine
+]
+
+
+def places(k: int) -> list[tuple[float, float]]:
+    """``k`` places: the list above, shifted by a degree on each further pass."""
+    return [(PLACES[i % len(PLACES)][0] + i // len(PLACES), PLACES[i % len(PLACES)][1] + i // len(PLACES))
+            for i in range(k)]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolation percentile (numpy's default), ``q`` in 0..100."""
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def machine() -> str:
+    """CPU, memory, load and browser of this machine, in words."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1])
+        mem = f", {mem_kb / 2**20:.0f} GiB RAM"
+    except (OSError, TypeError):
+        mem = ""
+    load = ", load average {:.2f}/{:.2f}/{:.2f} at start".format(*os.getloadavg())
+    try:
+        chromium = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True, timeout=20,
+                                  check=False).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        chromium = "chromium (version unknown)"
+    return f"{os.cpu_count()} CPUs ({cpu}){mem}{load}; {platform.system()} {platform.release()}; {chromium}"
+
+
+def run(clicks: int, log_dir: Path, timeout_ms: float) -> dict:
+    """Start the app and a browser, load the Map page and click ``clicks`` places."""
+    overlays_cached = any((REPO_ROOT / "static" / "overlays").glob("*/*"))
+    result: dict = {"machine": machine(), "overlays_cached_at_start": overlays_cached}
+    with chromium_page(default_timeout_ms=timeout_ms) as page:
+        page.goto("about:blank")  # the browser is up before the server starts
+        with streamlit_app("app.py", log_dir / "streamlit.log") as server:
+            healthy = time.monotonic()
+            page.goto(f"{server.base_url}/Map", wait_until="domcontentloaded")
+            wait_for_map(page, timeout_ms=timeout_ms)
+            map_visible = time.monotonic()
+            result["cold_load_s"] = round(map_visible - server.started_at, 3)
+            result["server_healthy_s"] = round(healthy - server.started_at, 3)
+
+            times: list[float] = []
+            details: list[dict] = []
+            for lat, lon in places(clicks):
+                before = generated_images(page)
+                old_srcs = [img["src"] for img in before["imgs"]] if before else []
+                click = pick_map_point(page, lat, lon)
+                start = time.perf_counter()
+                page.mouse.click(click.x, click.y)
+                wait_for_place(page, click.lat, click.lon, tol_deg=0.01, timeout_ms=timeout_ms)
+                wait_for_new_images(page, old_srcs, count=1, timeout_ms=timeout_ms)
+                seconds = time.perf_counter() - start
+                times.append(seconds)
+                shown = read_place(page)
+                details.append({"target": [lat, lon], "lat": round(click.lat, 4), "lon": round(click.lon, 4),
+                                "shift_px": click.shift_px, "place": shown[2] if shown else None,
+                                "s": round(seconds, 3)})
+                print(f"  click {len(times):2d}: {click.lat:8.3f} {click.lon:9.3f}  {seconds:6.3f}s  "
+                      f"{shown[2] if shown else '?'}", flush=True)
+
+            result["click_to_image_s"] = {
+                "median": round(statistics.median(times), 3),
+                "p95": round(percentile(times, 95), 3),
+                "n": len(times),
+                "all": [round(t, 3) for t in times],
+            }
+            result["clicks"] = details
+            result["external_requests"] = list(page.external_requests)
+            result["console_errors"] = [e["text"] for e in page.console_error_details
+                                        if not STREAMLIT_PROBE_RE.match(e["url"])]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clicks", type=int, default=20, help="places to click (default 20)")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for any one step")
+    args = parser.parse_args(argv)
+    if args.clicks < 1:
+        parser.error("--clicks must be at least 1")
+
+    with tempfile.TemporaryDirectory(prefix="map-latency-") as tmp:
+        result = run(args.clicks, Path(tmp), args.timeout * 1000)
+
+    c = result["click_to_image_s"]
+    print(f"\nMap page latency ({result['machine']})")
+    print(f"  {'cold load (server start -> map visible)':44s} {result['cold_load_s']:7.2f} s"
+          f"  (overlays cached: {result['overlays_cached_at_start']})")
+    print(f"  {'click -> first new generated image, median':44s} {c['median']:7.2f} s  (n={c['n']})")
+    print(f"  {'click -> first new generated image, p95':44s} {c['p95']:7.2f} s")
+    print(f"  {'click -> first new generated image, min/max':44s} {min(c['all']):7.2f} / {max(c['all']):.2f} s")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"  written to {args.json}")
+    if result["external_requests"]:
+        print(f"ERROR: requests left 127.0.0.1: {result['external_requests']}", file=sys.stderr)
+        return 1
+    if result["console_errors"]:
+        print(f"warning: browser console errors: {result['console_errors']}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Baselines: the paper's table reproduced on our data, with intervals, confusions and dense maps."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+import geogan_core as gc
+
+st.set_page_config(page_title="Baselines - GeoGAN Explorer", page_icon=":bar_chart:", layout="wide")
+st.title("Does the paper's claim hold here?")
+st.caption("Urban vs rural land cover (MODIS) at held-out places, one feature vector per place and method, "
+           "logistic regression fitted on train-split places only. 95% bootstrap intervals over places.")
+
+
+@st.cache_resource(show_spinner="Opening the study area...")
+def get_explorer() -> "gc.Explorer":
+    return gc.Explorer(gc.load_config())
+
+
+def progress_bar():
+    bar = st.progress(0.0)
+    return lambda done, total, msg: bar.progress(min(done / max(total, 1), 1.0), text=msg)
+
+
+try:
+    result = gc.load_results("evaluate")
+except gc.GeoGanError as e:
+    st.info(str(e))
+    result = None
+
+if st.button("Recompute (about 10 minutes on 2 CPU cores)"):
+    try:
+        result = gc.run_evaluation(get_explorer(), progress=progress_bar())
+        st.success("Recomputed and saved to results/evaluate.json.")
+    except gc.GeoGanError as e:
+        st.error(str(e))
+if result is None:
+    st.stop()
+
+st.info(gc.claim_statement(result))
+rows = gc.table_rows(result)
+st.dataframe([{k: v for k, v in r.items() if k != "key"} for r in rows], hide_index=True)
+st.caption(f"{result['n_test_places']} test places ({result['split']}), {result['n_train_places']} train places; "
+           f"settings {result['settings']}; {result['machine']}, {result['date']}. The paper's numbers are for "
+           f"a UK region and its own data: shown for reference, not comparable.")
+
+fig = go.Figure()
+fig.add_bar(name="ours", x=[r["method"] for r in rows], y=[r["accuracy"] for r in rows],
+            error_y={"type": "data", "symmetric": False, "array": [r["ci_high"] - r["accuracy"] for r in rows],
+                     "arrayminus": [r["accuracy"] - r["ci_low"] for r in rows]})
+fig.add_bar(name="paper (UK)", x=[r["method"] for r in rows], y=[r["paper (UK, its data)"] for r in rows])
+fig.update_layout(barmode="group", yaxis={"range": [0, 1], "title": "accuracy"}, height=420,
+                  margin={"t": 10, "b": 10})
+st.plotly_chart(fig, use_container_width=True)
+
+st.subheader("Confusion matrices (first seed)")
+classes = result["classes"]
+cols = st.columns(4)
+for i, r in enumerate(rows):
+    cm = result["methods"][r["key"]]["confusion"]
+    heat = go.Figure(go.Heatmap(z=cm, x=[f"pred {c}" for c in classes], y=[f"true {c}" for c in classes],
+                                text=cm, texttemplate="%{text}", colorscale="Blues", showscale=False))
+    heat.update_layout(title={"text": r["key"], "font": {"size": 12}}, height=220, margin={"t": 30, "b": 0})
+    cols[i % 4].plotly_chart(heat, use_container_width=True)
+
+st.subheader("Interpolation: sensitivity to k")
+st.dataframe([{"k": k, **v} for k, v in result["k_sensitivity"].items()], hide_index=True)
+
+st.subheader("Dense maps: urban probability for every land cell")
+try:
+    dense = gc.load_results("dense")
+except gc.GeoGanError as e:
+    dense = None
+    st.info(str(e).replace("evaluate --json", "dense --json"))
+if dense:
+    st.caption(f"{dense['land_cells']:,} land cells at {dense['res_deg']} degrees; accuracy against MODIS over all "
+               f"of them (balanced, since only {dense['urban_cells']:,} are urban).")
+    cols = st.columns(len(dense["methods"]))
+    for col, (name, m) in zip(cols, dense["methods"].items(), strict=True):
+        col.markdown(f"**{gc.method_label(name)}**  \nbalanced accuracy {m['balanced_accuracy']:.3f}")
+        try:
+            col.image(gc.dense_map_image(m["file"]), use_container_width=True)
+        except gc.GeoGanError as e:
+            col.info(str(e))

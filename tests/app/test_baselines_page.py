@@ -1,0 +1,65 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import geogan_core.evaluation.report as report
+from geogan_core.evaluation.report import claim_statement
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "4_Baselines.py")
+
+
+def _result(cgan=0.80, interp=0.60):
+    def m(acc):
+        return {"accuracy": acc, "ci95": [acc - 0.05, acc + 0.05], "balanced_accuracy": acc - 0.01,
+                "balanced_ci95": [acc - 0.06, acc + 0.04], "seed_std": 0.01, "runs": 5, "n": 100,
+                "confusion": [[40, 10], [10, 40]]}
+
+    return {"task": "urban_vs_rural", "classes": ["rural", "urban"], "split": "test", "n_train_places": 300,
+            "n_test_places": 100, "settings": {"k": 8}, "machine": "test", "date": "2026-11-26",
+            "methods": {"interpolated_features": m(interp), "cgan_features": m(cgan), "overhead_only": m(0.7)},
+            "k_sensitivity": {"4": {"interpolated_features": 0.6}}, "paper_reported": {}}
+
+
+class TestClaim:
+    @pytest.mark.parametrize("cgan,interp,words", [(0.8, 0.6, "holds on our data"), (0.62, 0.6, "overlap"),
+                                                    (0.5, 0.7, "does not hold"), (0.58, 0.6, "does not show")])
+    def test_plain_statement(self, cgan, interp, words):
+        assert words in claim_statement(_result(cgan, interp))
+
+
+class TestBaselinesPage:
+    def test_renders_cached_results(self, monkeypatch, tmp_path):
+        (tmp_path / "evaluate.json").write_text(json.dumps(_result()))
+        monkeypatch.setattr(report, "RESULTS", tmp_path)
+        at = AppTest.from_file(PAGE, default_timeout=120).run()
+        assert not at.exception
+        assert "holds on our data" in at.info[0].value
+        table = at.dataframe[0].value
+        assert list(table["accuracy"]) == [0.6, 0.8, 0.7] and len(at.get("plotly_chart")) == 4
+        assert any("dense --json" in i.value for i in at.info)  # no dense maps yet: says how
+
+    def test_dense_maps_shown(self, monkeypatch, tmp_path):
+        import rasterio
+        from affine import Affine
+
+        (tmp_path / "evaluate.json").write_text(json.dumps(_result()))
+        tif = tmp_path / "d.tif"
+        with rasterio.open(tif, "w", driver="GTiff", width=4, height=2, count=1, dtype="float32",
+                           crs="EPSG:4326", transform=Affine(90, 0, -180, 0, -90, 90)) as dst:
+            dst.write(np.array([[[0.1, 0.9, np.nan, 0.5], [0.2, 0.3, 0.4, np.nan]]], np.float32))
+        dense = {"res_deg": 90, "land_cells": 6, "urban_cells": 1, "n_views": 1,
+                 "methods": {"overhead_only": {"file": str(tif), "balanced_accuracy": 0.6}}}
+        (tmp_path / "dense.json").write_text(json.dumps(dense))
+        monkeypatch.setattr(report, "RESULTS", tmp_path)
+        at = AppTest.from_file(PAGE, default_timeout=120).run()
+        assert not at.exception and len(at.get("image")) == 1
+
+    def test_missing_results_say_how(self, monkeypatch, tmp_path):
+        monkeypatch.setattr(report, "RESULTS", tmp_path)
+        at = AppTest.from_file(PAGE, default_timeout=120).run()
+        assert not at.exception
+        assert "geogan_core evaluate" in at.info[0].value and at.button[0].label.startswith("Recompute")

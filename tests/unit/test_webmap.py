@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from geogan_core.errors import CoordinateError
+from geogan_core.inference.params import ViewParams, parse_latlon, parse_view_params
+from geogan_core.webmap.maps import clicked_marker, explorer_map, legend_html
+from geogan_core.webmap.overlays import render_overlays
+
+
+class TestParams:
+    def test_round_trip(self):
+        p = ViewParams(lat=55.75, lon=37.62, seed=3, n=8, model="paper")
+        back, notes = parse_view_params(p.to_query(), ["modern", "paper"])
+        assert back == p and notes == []
+
+    @pytest.mark.parametrize("query,fragment,check", [
+        ({"lat": "abc", "lon": "1"}, "place was ignored", lambda p: p.lat is None),
+        ({"lat": "1e9", "lon": "1"}, "outside", lambda p: p.lat is None),
+        ({"lat": "1", "lon": "nan"}, "finite", lambda p: p.lon is None),
+        ({"n": "-3"}, "below 1", lambda p: p.n == 16),
+        ({"n": "100000"}, "limit of 64", lambda p: p.n == 64),
+        ({"seed": "x"}, "not a whole number", lambda p: p.seed == 0),
+        ({"model": "stylegan"}, "not available", lambda p: p.model == "modern"),
+    ])
+    def test_bad_values_fall_back_with_a_note(self, query, fragment, check):
+        p, notes = parse_view_params(query, ["modern", "paper"])
+        assert check(p) and len(notes) == 1 and fragment in notes[0]
+
+    def test_typed(self):
+        assert parse_latlon(" -33.9, 151.2 ") == (-33.9, 151.2)
+        assert parse_latlon("10 20") == (10.0, 20.0)
+        with pytest.raises(CoordinateError, match="two numbers"):
+            parse_latlon("Paris")
+
+
+class TestOverlaysAndMap:
+    def test_overlays_rendered_once_in_mercator(self, tiny_area, tmp_path):
+        overlays = render_overlays(tiny_area, tmp_path, width=64)
+        assert [o.name for o in overlays] == ["rgb", "gray", "merc", "landcover"]
+        files = sorted((tmp_path / "overlays").rglob("*.*"))
+        assert len(files) == 4 and all(o.url.startswith("/app/static/overlays/") for o in overlays)
+        stamp = [f.stat().st_mtime_ns for f in files]
+        render_overlays(tiny_area, tmp_path, width=64)
+        assert [f.stat().st_mtime_ns for f in files] == stamp
+        from PIL import Image
+
+        gray = np.asarray(Image.open(next(f for f in files if f.name == "gray.jpg")))
+        assert gray.shape[:2] == (64, 64) and gray[:, :5].mean() < gray[:, -5:].mean()  # west dark, east bright
+
+    def test_map_html_is_small_and_uses_urls(self, tiny_area, tmp_path):
+        overlays = render_overlays(tiny_area, tmp_path, width=64)
+        fmap = explorer_map(overlays, np.array([1.0, 2.0]), np.array([3.0, 4.0]), online_basemap=False)
+        html = fmap.get_root().render()
+        assert "data:image" not in html and "/app/static/overlays/" in html and "openstreetmap" not in html.lower()
+        assert "tile.openstreetmap.org" in explorer_map(overlays, np.array([1.0]), np.array([2.0])).get_root().render()
+        assert clicked_marker(1.0, 2.0).layer_name == "Selected place"
+
+    def test_legend(self):
+        html = legend_html({13: "Urban"}, {13: "#a5a5a5", 0: "#0000ff"}, [13])
+        assert "Urban" in html and "#a5a5a5" in html and "#0000ff" not in html
