@@ -106,6 +106,19 @@ def _cmd_dense(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_directions(args: argparse.Namespace) -> int:
+    from geogan_core.evaluation.directions import fit_directions
+    from geogan_core.inference.generate import Explorer
+
+    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    result = fit_directions(explorer, samples=args.samples, check=args.check, seed=args.seed)
+    text = json.dumps(result, indent=2)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    print(text)
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.bench import run_benchmarks
     from geogan_core.inference.generate import Explorer
@@ -201,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--json", default=None, help="also write the summary to this file")
     d.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
     d.set_defaults(fn=_cmd_dense)
+
+    r = with_config(sub.add_parser("directions", help="fit named and PCA latent directions (modern cGAN)"))
+    r.add_argument("--samples", type=int, default=2000)
+    r.add_argument("--check", type=int, default=200, help="samples for the slider-effect table")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--json", default=None)
+    r.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    r.set_defaults(fn=_cmd_directions)
 
     b = with_config(sub.add_parser("bench", help="generation and training speed"))
     b.add_argument("--json", default=None, help="also write the figures to this file")

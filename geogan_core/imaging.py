@@ -53,3 +53,11 @@ def write_png(image: np.ndarray, path: Path) -> None:
 def save_grid(imgs: torch.Tensor, path: Path, ncol: int = 8) -> None:
     """Save a batch of generator outputs as one PNG grid."""
     write_png(grid(to_uint8(imgs), ncol), path)
+
+
+def gif_bytes(frames: np.ndarray, ms_per_frame: int = 150) -> bytes:
+    """An animated GIF (looping back and forth) of ``(K, H, W, 3)`` uint8 frames."""
+    seq = [Image.fromarray(f) for f in list(frames) + list(frames[-2:0:-1])]
+    buf = io.BytesIO()
+    seq[0].save(buf, format="GIF", save_all=True, append_images=seq[1:], duration=ms_per_frame, loop=0)
+    return buf.getvalue()

@@ -36,10 +36,15 @@ def get_report(lat: float, lon: float, n: int, seed: int, model: str) -> "gc.Pla
 
 
 def init_state(models: list[str]) -> None:
-    """Session keys, filled once from the link's query parameters."""
-    if "view" not in st.session_state:
+    """Session keys (widget keys included), filled once from the link's query parameters."""
+    if "lat" not in st.session_state:
         view, notes = gc.parse_view_params(st.query_params.to_dict(), models)
-        st.session_state.update(view=view, link_notes=notes, last_click=None)
+        st.session_state.update(lat=view.lat, lon=view.lon, n=view.n, seed=view.seed, model=view.model,
+                                link_notes=notes, last_click=None)
+
+
+def next_seed() -> None:
+    st.session_state.seed += 1
 
 
 try:
@@ -51,32 +56,32 @@ except gc.GeoGanError as e:
     st.stop()
 
 init_state(models or ["modern"])
-view: "gc.ViewParams" = st.session_state.view
+ss = st.session_state
 st.title("What is it like down there?")
-for note in st.session_state.link_notes:
+for note in ss.link_notes:
     st.warning(note)
 
 with st.sidebar:
     st.header("Generation")
     if models:
-        view.model = st.radio("Model", models, index=models.index(view.model) if view.model in models else 0,
-                              format_func=lambda m: {"modern": "modern cGAN", "paper": "paper cGAN (2018)",
-                                                     "ugan": "unconditional GAN"}.get(m, m))
+        if ss.model not in models:
+            ss.model = models[0]
+        st.radio("Model", models, key="model", format_func=lambda m: {
+            "modern": "modern cGAN", "paper": "paper cGAN (2018)", "ugan": "unconditional GAN"}.get(m, m))
     else:
         st.warning("No trained model found: see the home page.")
-    view.n = st.slider("Views", 1, gc.MAX_VIEWS, view.n)
-    view.seed = int(st.number_input("Seed", 0, 2**31 - 1, view.seed, step=1))
-    if st.button("New samples", help="next seed"):
-        view.seed += 1
-        st.rerun()
+    st.slider("Views", 1, gc.MAX_VIEWS, key="n")
+    st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
+    st.button("New samples", help="next seed", on_click=next_seed)
     st.header("Go to a place")
     with st.form("goto", border=False):
         typed = st.text_input("Latitude, longitude", placeholder="55.75, 37.62")
         if st.form_submit_button("Go") and typed:
             try:
-                view.lat, view.lon = gc.parse_latlon(typed)
+                ss.lat, ss.lon = gc.parse_latlon(typed)
             except gc.GeoGanError as e:
                 st.error(str(e))
+view = gc.ViewParams(lat=ss.lat, lon=ss.lon, seed=int(ss.seed), n=int(ss.n), model=ss.model)
 
 center = (view.lat, view.lon) if view.lat is not None else (20.0, 0.0)
 fmap = gc.explorer_map(overlays, explorer.data.loc_lat, explorer.data.loc_lon)
@@ -89,7 +94,7 @@ st.markdown(gc.legend_html(explorer.area.landcover.class_names, explorer.area.la
 click = (out or {}).get("last_clicked")
 if click and click != st.session_state.last_click:
     st.session_state.last_click = click
-    view.lat, view.lon = float(click["lat"]), ((float(click["lng"]) + 180) % 360) - 180
+    ss.lat, ss.lon = float(click["lat"]), ((float(click["lng"]) + 180) % 360) - 180
     st.rerun()
 
 st.query_params.from_dict(view.to_query())

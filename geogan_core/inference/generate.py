@@ -14,17 +14,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from geogan_core.checkpoint import load_image_features
+from geogan_core.checkpoint import load_checkpoint, load_image_features
 from geogan_core.config import StudyArea
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import InvalidRequestError
 from geogan_core.geo.grid import check_latlon
 from geogan_core.geo.stack import LandCover, OverheadStack, PointLabel
 from geogan_core.imaging import to_uint8
+from geogan_core.inference.latent import Directions, edit_condition, slerp
 from geogan_core.inference.models import DEFAULT_CHECKPOINTS, LoadedGAN, load_gan, read_manifest
 from geogan_core.inference.votes import LandCoverHeads, Vote, place_votes
 
 MAX_VIEWS = 64
+DIRECTIONS = "directions"
 GAN_NAMES = ("modern", "paper", "ugan")
 
 
@@ -155,3 +157,73 @@ class Explorer:
         if coverage < 1:
             notes.append(f"only {coverage:.0%} of the overhead layers have data here")
         return GenerationResult(lat, lon, n, int(seed), arch, images, patch, loaded.label, seconds, coverage, notes)
+
+
+class LatentEditor:
+    """Edits at one study area: physical condition edits, ``w`` directions and interpolation."""
+
+    def __init__(self, explorer: Explorer) -> None:
+        """Use an explorer's layers and models."""
+        self.ex = explorer
+
+    @cached_property
+    def directions(self) -> Directions | None:
+        """The shipped directions (None until ``python -m geogan_core directions`` made them)."""
+        entry = read_manifest(self.ex.checkpoints).get(DIRECTIONS)
+        if entry is None:
+            return None
+        ck = load_checkpoint(self.ex.checkpoints / entry["file"], DIRECTIONS)
+        return Directions(list(ck["names"]), ck["vectors"].float().numpy(), ck["sigma"].float().numpy(),
+                          list(ck["kind_of"]))
+
+    @torch.no_grad()
+    def views(self, lat: float, lon: float, n: int, seed: int, arch: str = "modern",
+              edits: dict[str, float] | None = None, moves: dict[str, float] | None = None,
+              keep_others: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Views with the condition edited and/or ``w`` moved along directions; same noise as ``generate``.
+
+        Returns:
+            ``(images (n, H, W, 3) uint8, edited patch (C, S, S))``.
+        """
+        lat, lon = check_latlon(lat, lon)
+        n = check_count(n)
+        G = self.ex.gan(arch).G
+        patch, _ = self.ex.patch(lat, lon)
+        edited = edit_condition(patch, self.ex.stack.channel_names, edits or {})
+        z = latents(n, seed, G.z_dim)
+        p = torch.from_numpy(np.asarray(edited, np.float32)).expand(n, -1, -1, -1)
+        active = {k: v for k, v in (moves or {}).items() if v}
+        if not active:
+            return to_uint8(G(z, p)), edited
+        if arch != "modern" or self.directions is None:
+            raise InvalidRequestError("latent directions need the modern cGAN and checkpoints/directions.pt")
+        w = G.to_w(z, G.embed(p))
+        w = w + torch.from_numpy(self.directions.offset(active, keep_others))
+        return to_uint8(G.from_w(w)), edited
+
+    @torch.no_grad()
+    def between_places(self, a: tuple[float, float], b: tuple[float, float], k: int, seed: int,
+                       arch: str = "modern") -> np.ndarray:
+        """``k`` frames from place ``a`` to place ``b`` (condition linear, same noise)."""
+        G = self.ex.gan(arch).G
+        pa, pb = self.ex.patch(*check_latlon(*a))[0], self.ex.patch(*check_latlon(*b))[0]
+        ts = np.linspace(0, 1, _frames(k))
+        patches = np.stack([(1 - t) * pa + t * pb for t in ts]).astype(np.float32)
+        z = latents(1, seed, G.z_dim).expand(len(ts), -1)
+        return to_uint8(G(z, torch.from_numpy(patches)))
+
+    @torch.no_grad()
+    def between_seeds(self, lat: float, lon: float, seed_a: int, seed_b: int, k: int,
+                      arch: str = "modern") -> np.ndarray:
+        """``k`` frames from one seed to another at a place (noise on the sphere)."""
+        G = self.ex.gan(arch).G
+        patch, _ = self.ex.patch(*check_latlon(lat, lon))
+        za, zb = latents(1, seed_a, G.z_dim), latents(1, seed_b, G.z_dim)
+        z = torch.cat([slerp(za, zb, float(t)) for t in np.linspace(0, 1, _frames(k))])
+        return to_uint8(G(z, torch.from_numpy(patch).expand(len(z), -1, -1, -1)))
+
+
+def _frames(k: int) -> int:
+    if not 2 <= int(k) <= 32:
+        raise InvalidRequestError(f"number of frames must be between 2 and 32, got {k}")
+    return int(k)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from geogan_core.checkpoint import (
 from geogan_core.config import PROJECT_ROOT
 from geogan_core.errors import CheckpointError
 
-DEFAULT_CHECKPOINTS = PROJECT_ROOT / "checkpoints"
+DEFAULT_CHECKPOINTS = Path(os.environ.get("GEOGAN_CHECKPOINTS", PROJECT_ROOT / "checkpoints"))
 
 
 @dataclass

@@ -89,3 +89,25 @@ def parse_latlon(text: str) -> tuple[float, float]:
     if len(parts) != 2:
         raise CoordinateError(f"type latitude and longitude as two numbers, e.g. '55.75, 37.62' (got {text!r})")
     return check_latlon(parts[0], parts[1])
+
+
+def parse_slider_params(query: Mapping[str, str], prefix: str, names: list[str], limit: float,
+                        notes: list[str]) -> dict[str, float]:
+    """Slider values from query keys ``<prefix><name>``, clipped to ``[-limit, limit]`` with a note."""
+    out = {}
+    for name in names:
+        raw = query.get(prefix + name)
+        if raw is None:
+            continue
+        try:
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError
+        except ValueError:
+            notes.append(f"{prefix}{name}={raw!r} in the link is not a number; ignored.")
+            continue
+        if abs(value) > limit:
+            notes.append(f"{prefix}{name}={raw} in the link is outside [-{limit:g}, {limit:g}]; clipped.")
+            value = max(-limit, min(limit, value))
+        out[name] = value
+    return out

@@ -64,7 +64,14 @@ class ModernGenerator(nn.Module):
 
     def synthesize(self, z: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
         """Generate from noise and an already-computed condition code."""
-        w = self.mapping(torch.cat([z, code], 1))
+        return self.from_w(self.to_w(z, code))
+
+    def to_w(self, z: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """The mapping network: noise and condition code to the style vector ``w``."""
+        return self.mapping(torch.cat([z, code], 1))
+
+    def from_w(self, w: torch.Tensor) -> torch.Tensor:
+        """Generate views from style vectors ``w`` (where latent directions are applied)."""
         x = self.first(w[:, :, None, None], w)
         for block in self.blocks:
             x = block(x, w)

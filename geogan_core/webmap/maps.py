@@ -8,6 +8,8 @@ from folium.plugins import FastMarkerCluster
 
 from geogan_core.webmap.overlays import Overlay
 
+SELECTED_PANE = "selected-place"
+
 
 class UrlImageOverlay(folium.raster_layers.ImageOverlay):
     """An ``ImageOverlay`` of a same-origin path such as ``/app/static/x.jpg``.
@@ -53,6 +55,7 @@ def explorer_map(overlays: list[Overlay], photo_lat: np.ndarray, photo_lon: np.n
     photos = folium.FeatureGroup(name="Real photo places", overlay=True, show=True)
     FastMarkerCluster(np.column_stack([photo_lat, photo_lon]).round(4).tolist()).add_to(photos)
     photos.add_to(m)
+    folium.map.CustomPane(SELECTED_PANE, z_index=650).add_to(m)  # above markers and clusters
     folium.LayerControl(collapsed=True).add_to(m)
     return m
 
@@ -60,8 +63,8 @@ def explorer_map(overlays: list[Overlay], photo_lat: np.ndarray, photo_lon: np.n
 def clicked_marker(lat: float, lon: float) -> folium.FeatureGroup:
     """A feature group holding the clicked place's marker (added without redrawing the map)."""
     group = folium.FeatureGroup(name="Selected place")
-    folium.CircleMarker([lat, lon], radius=8, color="#d62728", fill=True, fill_opacity=0.9,
-                        tooltip=f"{lat:.4f}, {lon:.4f}").add_to(group)
+    folium.CircleMarker([lat, lon], radius=9, color="#ffffff", weight=3, fill=True, fill_color="#d62728",
+                        fill_opacity=1.0, pane=SELECTED_PANE, tooltip=f"{lat:.4f}, {lon:.4f}").add_to(group)
     return group
 
 

@@ -75,3 +75,14 @@ class TestMapPage:
         text = " ".join(w.value for w in at.warning)
         assert "place was ignored" in text and "limit of 64" in text and "seed='-4'" not in text
         assert at.sidebar.slider[0].value == 64
+
+    def test_every_change_of_n_and_seed_sticks(self, click):
+        click["at"] = {"lat": 38.0, "lng": -97.0}
+        at = AppTest.from_file(PAGE, default_timeout=180).run()
+        for n in (5, 6):
+            at.sidebar.slider[0].set_value(n).run()
+            assert at.sidebar.slider[0].value == n and at.query_params["n"] == str(n)
+        next(b for b in at.sidebar.button if b.label == "New samples").click().run()
+        next(b for b in at.sidebar.button if b.label == "New samples").click().run()
+        assert at.sidebar.number_input[0].value == 2 and at.query_params["seed"] == "2"
+        assert not at.exception

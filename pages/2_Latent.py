@@ -1,0 +1,136 @@
+"""Latent: edit the overhead condition ("more water"), move along named directions, interpolate."""
+
+import streamlit as st
+
+import geogan_core as gc
+
+st.set_page_config(page_title="Latent - GeoGAN Explorer", page_icon=":control_knobs:", layout="wide")
+PLACES = {"Moscow (city)": (55.75, 37.62), "Australian outback": (-25.0, 133.0), "Kansas highway": (38.5, -98.0),
+          "Sahara edge (Niger)": (16.0, 8.0), "Amazon (Manaus)": (-3.1, -60.0), "Swiss Alps": (46.6, 8.0)}
+SIGMA = 3.0
+
+
+@st.cache_resource(show_spinner="Loading the models...")
+def get_editor() -> "gc.LatentEditor":
+    return gc.LatentEditor(gc.Explorer(gc.load_config()))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def render(lat, lon, n, seed, edits: tuple, moves: tuple, keep: bool):
+    return get_editor().views(lat, lon, n, seed, edits=dict(edits), moves=dict(moves), keep_others=keep)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def interpolate(kind: str, a: tuple, b: tuple, k: int, seed: int):
+    ed = get_editor()
+    return ed.between_seeds(*a, seed, seed + b[0], k) if kind == "seeds" else ed.between_places(a, b, k, seed)
+
+
+try:
+    editor = get_editor()
+    directions = editor.directions
+    channel_layers = editor.ex.stack.layer_configs
+except gc.GeoGanError as e:
+    st.error(str(e))
+    st.stop()
+named = [n for n, k in zip(directions.names, directions.kind, strict=True) if k == "semantic"] if directions else []
+pcs = [n for n, k in zip(directions.names, directions.kind, strict=True) if k == "pca"] if directions else []
+edit_keys = [f"e_{n}" for n in gc.PHYSICAL_EDITS] + [f"d_{n}" for n in named + pcs]
+
+
+def init_state() -> None:
+    if "place" in st.session_state:
+        return
+    notes: list[str] = []
+    q = st.query_params.to_dict()
+    view, notes = gc.parse_view_params(q, ["modern"])
+    sliders = {**{f"e_{k}": v for k, v in gc.parse_slider_params(q, "e_", list(gc.PHYSICAL_EDITS), 1.0, notes).items()},
+               **{f"d_{k}": v for k, v in gc.parse_slider_params(q, "d_", named + pcs, SIGMA, notes).items()}}
+    place = f"{view.lat:.4f}, {view.lon:.4f}" if view.lat is not None else "55.75, 37.62"
+    st.session_state.update({k: 0.0 for k in edit_keys}, **sliders, place=place, seed=view.seed,
+                            n=min(view.n, 8) if "n" not in q else view.n, keep=q.get("keep") == "1", notes=notes)
+
+
+def reset() -> None:
+    for k in edit_keys:
+        st.session_state[k] = 0.0
+
+
+init_state()
+ss = st.session_state
+st.title("Latent sliders")
+for note in ss.notes:
+    st.warning(note)
+
+with st.sidebar:
+    preset = st.selectbox("Place", ["(typed below)", *PLACES])
+    if preset in PLACES:
+        ss.place = f"{PLACES[preset][0]}, {PLACES[preset][1]}"
+    st.text_input("Latitude, longitude", key="place")
+    st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
+    st.slider("Views", 1, 16, key="n")
+    st.button("Reset all sliders", on_click=reset)
+try:
+    lat, lon = gc.parse_latlon(ss.place)
+except gc.GeoGanError as e:
+    st.error(str(e))
+    st.stop()
+
+left, right = st.columns([1, 2])
+with left:
+    st.subheader("The ground, in physical terms")
+    for name, label in gc.PHYSICAL_EDITS.items():
+        st.slider(label, -1.0, 1.0, step=0.1, key=f"e_{name}")
+    if directions:
+        st.subheader("Named directions (scene classifier)")
+        st.checkbox("Keep the others fixed (project out the other directions)", key="keep")
+        for name in named:
+            st.slider(f"more {name}", -SIGMA, SIGMA, step=0.5, key=f"d_{name}", help="in standard deviations")
+        with st.expander("Unsupervised directions (PCA of w)"):
+            for name in pcs:
+                st.slider(name, -SIGMA, SIGMA, step=0.5, key=f"d_{name}")
+    else:
+        st.info("No latent directions shipped yet: `python -m geogan_core directions`.")
+
+edits = tuple((k, float(ss[f"e_{k}"])) for k in gc.PHYSICAL_EDITS if ss[f"e_{k}"])
+moves = tuple((k, float(ss[f"d_{k}"])) for k in named + pcs if ss[f"d_{k}"])
+query = {"lat": f"{lat:.5f}", "lon": f"{lon:.5f}", "seed": str(ss.seed), "n": str(ss.n),
+         **{f"e_{k}": f"{v:g}" for k, v in edits}, **{f"d_{k}": f"{v:g}" for k, v in moves}}
+if ss.keep:
+    query["keep"] = "1"
+st.query_params.from_dict(query)
+
+try:
+    with st.spinner("Generating..."):
+        base, patch = render(lat, lon, ss.n, ss.seed, (), (), False)
+        edited, edited_patch = render(lat, lon, ss.n, ss.seed, edits, moves, ss.keep)
+except gc.GeoGanError as e:
+    st.error(str(e))
+    st.stop()
+
+with right:
+    st.subheader(f"{lat:.3f}, {lon:.3f}, seed {ss.seed}")
+    st.markdown("**Overhead condition: original (top) and edited (bottom)**")
+    st.image(list(gc.layer_images(patch, channel_layers).values()), width=72)
+    st.image(list(gc.layer_images(edited_patch, channel_layers).values()), width=72)
+    st.markdown("**Original views**")
+    st.image(list(base), width=96)
+    st.markdown("**Edited views**" + ("" if edits or moves else " (move a slider)"))
+    st.image(list(edited), width=96)
+
+st.subheader("Interpolation")
+kind = st.radio("Between", ["seeds", "places"], horizontal=True,
+                format_func=lambda k: {"seeds": "two seeds at this place", "places": "two places"}[k])
+k = st.slider("Frames", 2, 16, 8)
+if kind == "seeds":
+    other = int(st.number_input("Second seed offset", 1, 10_000, 1))
+    a, b = (lat, lon), (other,)
+else:
+    to = st.selectbox("To", list(PLACES), index=1)
+    a, b = (lat, lon), PLACES[to]
+try:
+    frames = interpolate(kind, a, b, k, int(ss.seed))
+    st.image(list(frames), width=96)
+    st.download_button("Download GIF", gc.gif_bytes(frames), file_name="geogan_interpolation.gif", mime="image/gif")
+except gc.GeoGanError as e:
+    st.error(str(e))
