@@ -119,6 +119,21 @@ def _cmd_directions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_features(args: argparse.Namespace) -> int:
+    from geogan_core.evaluation.embedding import FEATURE_SETS, ensure_embedding
+    from geogan_core.inference.generate import Explorer
+
+    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    out = {}
+    for name in args.set or list(FEATURE_SETS):
+        emb = ensure_embedding(explorer, name, k=args.k)
+        out[name] = emb.scores
+        print(f"{name}: {json.dumps(emb.scores)}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.bench import run_benchmarks
     from geogan_core.inference.generate import Explorer
@@ -222,6 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", default=None)
     r.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
     r.set_defaults(fn=_cmd_directions)
+
+    f = with_config(sub.add_parser("features", help="UMAP of discriminator and Lite0 features (for the Features page)"))
+    f.add_argument("--set", action="append", choices=["cgan_disc", "ugan_disc", "lite0"], help="default: all three")
+    f.add_argument("-k", type=int, default=8, help="k-means clusters")
+    f.add_argument("--json", default=None, help="also write the separation numbers here")
+    f.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    f.set_defaults(fn=_cmd_features)
 
     b = with_config(sub.add_parser("bench", help="generation and training speed"))
     b.add_argument("--json", default=None, help="also write the figures to this file")

@@ -50,7 +50,7 @@ fig.add_bar(name="ours", x=[r["method"] for r in rows], y=[r["accuracy"] for r i
 fig.add_bar(name="paper (UK)", x=[r["method"] for r in rows], y=[r["paper (UK, its data)"] for r in rows])
 fig.update_layout(barmode="group", yaxis={"range": [0, 1], "title": "accuracy"}, height=420,
                   margin={"t": 10, "b": 10})
-st.plotly_chart(fig, use_container_width=True)
+st.plotly_chart(fig, width="stretch")
 
 st.subheader("Confusion matrices (first seed)")
 classes = result["classes"]
@@ -60,7 +60,7 @@ for i, r in enumerate(rows):
     heat = go.Figure(go.Heatmap(z=cm, x=[f"pred {c}" for c in classes], y=[f"true {c}" for c in classes],
                                 text=cm, texttemplate="%{text}", colorscale="Blues", showscale=False))
     heat.update_layout(title={"text": r["key"], "font": {"size": 12}}, height=220, margin={"t": 30, "b": 0})
-    cols[i % 4].plotly_chart(heat, use_container_width=True)
+    cols[i % 4].plotly_chart(heat, width="stretch")
 
 st.subheader("Interpolation: sensitivity to k")
 st.dataframe([{"k": k, **v} for k, v in result["k_sensitivity"].items()], hide_index=True)
@@ -78,6 +78,6 @@ if dense:
     for col, (name, m) in zip(cols, dense["methods"].items(), strict=True):
         col.markdown(f"**{gc.method_label(name)}**  \nbalanced accuracy {m['balanced_accuracy']:.3f}")
         try:
-            col.image(gc.dense_map_image(m["file"]), use_container_width=True)
+            col.image(gc.dense_map_image(m["file"]), width="stretch")
         except gc.GeoGanError as e:
             col.info(str(e))

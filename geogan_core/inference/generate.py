@@ -17,12 +17,12 @@ import torch
 from geogan_core.checkpoint import load_checkpoint, load_image_features
 from geogan_core.config import StudyArea
 from geogan_core.data.paired import PairedData, load_paired
-from geogan_core.errors import InvalidRequestError
+from geogan_core.errors import CheckpointError, InvalidRequestError
 from geogan_core.geo.grid import check_latlon
 from geogan_core.geo.stack import LandCover, OverheadStack, PointLabel
 from geogan_core.imaging import to_uint8
 from geogan_core.inference.latent import Directions, edit_condition, slerp
-from geogan_core.inference.models import DEFAULT_CHECKPOINTS, LoadedGAN, load_gan, read_manifest
+from geogan_core.inference.models import LoadedGAN, default_checkpoints, load_gan, read_manifest
 from geogan_core.inference.votes import LandCoverHeads, Vote, place_votes
 
 MAX_VIEWS = 64
@@ -71,10 +71,10 @@ class GenerationResult:
 class Explorer:
     """Layers, land cover, photos and models of one study area, opened once."""
 
-    def __init__(self, area: StudyArea, checkpoints: Path = DEFAULT_CHECKPOINTS) -> None:
-        """Keep the config; heavy parts open on first use."""
+    def __init__(self, area: StudyArea, checkpoints: Path | None = None) -> None:
+        """Keep the config; heavy parts open on first use (checkpoints: see ``default_checkpoints``)."""
         self.area = area
-        self.checkpoints = Path(checkpoints)
+        self.checkpoints = Path(checkpoints) if checkpoints else default_checkpoints()
         self._gans: dict[str, LoadedGAN] = {}
         self._lite0_64: torch.nn.Module | None = None
 
@@ -118,7 +118,13 @@ class Explorer:
     def gan(self, name: str) -> LoadedGAN:
         """A GAN from the manifest, loaded once."""
         if name not in self._gans:
-            self._gans[name] = load_gan(name, self.checkpoints)
+            loaded = load_gan(name, self.checkpoints)
+            need = loaded.checkpoint["model_config"]["in_channels"]
+            if need != self.area.channels:
+                raise CheckpointError(f"{loaded.path} expects {need} overhead channels but study area "
+                                      f"{self.area.name!r} has {self.area.channels}; train a model for this area "
+                                      f"(python -m geogan_core train cgan --config {self.area.config_path.name})")
+            self._gans[name] = loaded
         return self._gans[name]
 
     def patch(self, lat: float, lon: float) -> tuple[np.ndarray, float]:

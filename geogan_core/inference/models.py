@@ -19,7 +19,10 @@ from geogan_core.checkpoint import (
 from geogan_core.config import PROJECT_ROOT
 from geogan_core.errors import CheckpointError
 
-DEFAULT_CHECKPOINTS = Path(os.environ.get("GEOGAN_CHECKPOINTS", PROJECT_ROOT / "checkpoints"))
+
+def default_checkpoints() -> Path:
+    """``GEOGAN_CHECKPOINTS`` if set, else the project's ``checkpoints/``."""
+    return Path(os.environ.get("GEOGAN_CHECKPOINTS") or PROJECT_ROOT / "checkpoints")
 
 
 @dataclass
@@ -49,7 +52,7 @@ def _entry_path(folder: Path, name: str) -> tuple[Path, dict[str, Any]]:
     return Path(folder) / entry["file"], entry
 
 
-def load_gan(name: str, folder: Path = DEFAULT_CHECKPOINTS, verify: bool = True) -> LoadedGAN:
+def load_gan(name: str, folder: Path, verify: bool = True) -> LoadedGAN:
     """Load a GAN listed in the manifest (``paper``, ``modern`` or ``ugan``).
 
     Raises:
@@ -64,7 +67,7 @@ def load_gan(name: str, folder: Path = DEFAULT_CHECKPOINTS, verify: bool = True)
     return LoadedGAN(name, G, D, path, digest, ckpt)
 
 
-def load_scene_head(folder: Path = DEFAULT_CHECKPOINTS) -> tuple[nn.Module, list[str]]:
+def load_scene_head(folder: Path) -> tuple[nn.Module, list[str]]:
     """The scene classifier head and its class names."""
     path, _ = _entry_path(folder, "scenes")
     head, classes, _ = scene_classifier_from_checkpoint(path)

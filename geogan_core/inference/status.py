@@ -10,7 +10,7 @@ from geogan_core.checkpoint import read_manifest
 from geogan_core.config import load_config
 from geogan_core.data.summary import data_summary
 from geogan_core.errors import GeoGanError
-from geogan_core.inference.models import DEFAULT_CHECKPOINTS
+from geogan_core.inference.models import default_checkpoints
 
 
 @dataclass
@@ -29,7 +29,7 @@ class StudyStatus:
         return self.summary is not None and any(m["present"] and m["name"] in ("modern", "paper") for m in self.models)
 
 
-def study_status(config: str | Path | None = None, checkpoints: Path = DEFAULT_CHECKPOINTS) -> StudyStatus:
+def study_status(config: str | Path | None = None, checkpoints: Path | None = None) -> StudyStatus:
     """Check a study area's data and the shipped checkpoints.
 
     Args:
@@ -37,6 +37,7 @@ def study_status(config: str | Path | None = None, checkpoints: Path = DEFAULT_C
         checkpoints: Folder with ``manifest.json``.
     """
     status = StudyStatus(config=str(config or "configs/world.toml"))
+    checkpoints = Path(checkpoints) if checkpoints else default_checkpoints()
     try:
         area = load_config(config)
         status.name = area.name

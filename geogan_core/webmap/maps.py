@@ -75,3 +75,15 @@ def legend_html(class_names: dict[int, str], class_colors: dict[int, str], class
              f'height:12px;background:{class_colors[k]};border:1px solid #777;vertical-align:middle"></span> '
              f'{k} {class_names.get(k, "")}</span>' for k in keys if k in class_colors]
     return "".join(items)
+
+
+def points_map(lat: np.ndarray, lon: np.ndarray, background: Overlay | None = None) -> folium.Map:
+    """A small offline map of some places over an overlay (e.g. summer true colour)."""
+    m = folium.Map(location=[float(np.mean(lat)), float(np.mean(lon))], zoom_start=1, tiles=None, maxZoom=12)
+    if background is not None:
+        UrlImageOverlay(background.url, bounds=[list(b) for b in background.bounds]).add_to(m)
+    for la, lo in zip(lat, lon, strict=True):
+        folium.CircleMarker([float(la), float(lo)], radius=4, color="#d62728", fill=True).add_to(m)
+    if len(lat):
+        m.fit_bounds([[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]])
+    return m
