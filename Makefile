@@ -5,7 +5,7 @@
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: setup run test test-fast bench load lint clean-cache
+.PHONY: setup run test test-fast bench lint clean-cache
 
 setup: $(VENV_STAMP) static/vendor/.stamp
 
@@ -32,8 +32,10 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -q
 
+# Model and training speed, then the Map page in a real browser (cold load, click to image).
 bench: setup
 	$(PY) -m geogan_core bench --json bench/results.json
+	$(PY) bench/map_latency.py --clicks 20 --json bench/browser.json
 
 lint: setup
 	$(PY) -m ruff check geogan_core tests app.py pages bench
