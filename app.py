@@ -7,7 +7,7 @@ import geogan_core as gc
 st.set_page_config(page_title="GeoGAN Explorer", page_icon=":earth_africa:", layout="wide")
 
 
-@st.cache_data(show_spinner="Checking the study area's data and models...")
+@st.cache_data(ttl=60, show_spinner="Checking the study area's data and models...")
 def load_status() -> "gc.inference.status.StudyStatus":  # type: ignore[name-defined]
     return gc.study_status()
 

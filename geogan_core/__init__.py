@@ -16,6 +16,8 @@ _EXPORTS = {
     "load_config": "geogan_core.config",
     "StudyArea": "geogan_core.config",
     "Explorer": "geogan_core.inference.generate",
+    "shared_explorer": "geogan_core.inference.generate",
+    "wrap_lon": "geogan_core.geo.grid",
     "GenerationResult": "geogan_core.inference.generate",
     "MAX_VIEWS": "geogan_core.inference.generate",
     "study_status": "geogan_core.inference.status",

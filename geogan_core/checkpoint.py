@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import torch
 from torch import nn
 
 from geogan_core.errors import CheckpointError, GeoGanError
+from geogan_core.fileio import atomic_path, atomic_write_text
 from geogan_core.models.registry import ModelConfig, build_gan
 from geogan_core.models.scenes import ImageFeatureNet, SceneClassifier
 
@@ -40,16 +39,8 @@ def sha256(path: Path) -> str:
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     """Write a checkpoint atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".pt.part", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save({"format_version": FORMAT_VERSION, **payload}, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def load_checkpoint(path: Path, kind: str | None = None) -> dict[str, Any]:
@@ -167,9 +158,5 @@ def update_manifest(folder: Path, name: str, changes: dict[str, Any]) -> None:
     """Merge ``changes`` into the manifest entry ``name`` (atomic rewrite)."""
     models = read_manifest(folder)
     models[name] = {**models.get(name, {}), **changes}
-    path = Path(folder) / MANIFEST
-    fd, tmp = tempfile.mkstemp(suffix=".json.part", dir=folder)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"format_version": FORMAT_VERSION, "models": dict(sorted(models.items()))}, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
+    text = json.dumps({"format_version": FORMAT_VERSION, "models": dict(sorted(models.items()))}, indent=2)
+    atomic_write_text(Path(folder) / MANIFEST, text + "\n")

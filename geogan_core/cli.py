@@ -19,6 +19,14 @@ from geogan_core.errors import GeoGanError
 log = logging.getLogger("geogan_core")
 
 
+def _emit(result: dict[str, Any], json_path: str | None) -> None:
+    """Print a result as JSON and, when asked, also write it to a file."""
+    text = json.dumps(result, indent=2)
+    if json_path:
+        Path(json_path).write_text(text + "\n")
+    print(text)
+
+
 def _cmd_data_summary(args: argparse.Namespace) -> int:
     from geogan_core.data.summary import data_summary
 
@@ -69,10 +77,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
     result = gan_metrics(explorer, names=args.names, per_place=args.per_place, seed=args.seed,
                          update_manifest=not args.no_manifest)
-    text = json.dumps(result, indent=2)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
-    print(text)
+    _emit(result, args.json)
     return 0
 
 
@@ -99,10 +104,7 @@ def _cmd_dense(args: argparse.Namespace) -> int:
     explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
     result = dense_maps(explorer, res_deg=args.res, n_views=args.views, rebuild=args.rebuild,
                         folder=Path(args.json).parent / "dense" if args.json else None)
-    text = json.dumps(result, indent=2)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
-    print(text)
+    _emit(result, args.json)
     return 0
 
 
@@ -112,10 +114,7 @@ def _cmd_directions(args: argparse.Namespace) -> int:
 
     explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
     result = fit_directions(explorer, samples=args.samples, check=args.check, seed=args.seed)
-    text = json.dumps(result, indent=2)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
-    print(text)
+    _emit(result, args.json)
     return 0
 
 
@@ -140,10 +139,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     result = run_benchmarks(Explorer(load_config(args.config), checkpoints=Path(args.checkpoints)),
                             repeats=args.repeats)
-    text = json.dumps(result, indent=2)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
-    print(text)
+    _emit(result, args.json)
     return 0
 
 
@@ -189,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=None)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--batch-size", type=int, default=None)
-    t.add_argument("--width", type=int, default=None, help="ngf = ndf (default 64)")
+    t.add_argument("--width", type=int, default=None, help="ngf = ndf (default: [model] in the config, else 64)")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     t.add_argument("--resume", action="store_true", help="continue from RUN_DIR/latest.pt")
     t.add_argument("--run-dir", default=None, help="default runs/<what>-<arch>")

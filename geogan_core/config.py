@@ -126,14 +126,15 @@ class StudyArea:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-types view of the config (for checkpoints and manifests)."""
-        return _plain(dataclasses.asdict(self))
+        return plain(dataclasses.asdict(self))
 
 
-def _plain(obj: Any) -> Any:
+def plain(obj: Any) -> Any:
+    """Tuples to lists, paths to strings, recursively: values JSON and checkpoints can hold."""
     if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
+        return {str(k): plain(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
+        return [plain(v) for v in obj]
     if isinstance(obj, Path):
         return str(obj)
     return obj

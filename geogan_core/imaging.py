@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+
+from geogan_core.fileio import atomic_path
 
 
 def to_uint8(imgs: torch.Tensor) -> np.ndarray:
@@ -38,16 +38,9 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 def write_png(image: np.ndarray, path: Path) -> None:
     """Write an image atomically (temp file, then rename); ``.jpg`` paths get JPEG, others PNG."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".part", dir=path.parent)
-    with os.fdopen(fd, "wb") as f:
-        if path.suffix.lower() in (".jpg", ".jpeg"):
-            Image.fromarray(image).save(f, format="JPEG", quality=88)
-        else:
-            f.write(png_bytes(image))
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    jpeg = Path(path).suffix.lower() in (".jpg", ".jpeg")
+    with atomic_path(path) as tmp:
+        Image.fromarray(image).save(tmp, format="JPEG" if jpeg else "PNG", **({"quality": 88} if jpeg else {}))
 
 
 def save_grid(imgs: torch.Tensor, path: Path, ncol: int = 8) -> None:

@@ -15,7 +15,7 @@ st.set_page_config(page_title="Map - GeoGAN Explorer", page_icon=":world_map:", 
 @st.cache_resource(show_spinner="Opening the study area's layers and photos...")
 def get_explorer() -> "gc.Explorer":
     gc.use_local_assets(STATIC)
-    explorer = gc.Explorer(gc.load_config())
+    explorer = gc.shared_explorer()
     _ = explorer.data  # open the photo index once, here, under the spinner
     return explorer
 
@@ -94,7 +94,7 @@ st.markdown(gc.legend_html(explorer.area.landcover.class_names, explorer.area.la
 click = (out or {}).get("last_clicked")
 if click and click != st.session_state.last_click:
     st.session_state.last_click = click
-    ss.lat, ss.lon = float(click["lat"]), ((float(click["lng"]) + 180) % 360) - 180
+    ss.lat, ss.lon = float(click["lat"]), float(gc.wrap_lon(float(click["lng"])))
     st.rerun()
 
 st.query_params.from_dict(view.to_query())
@@ -135,8 +135,12 @@ else:
 
 st.markdown("**Urban or rural? Each method's vote** (classifiers fitted on the train-split places; "
             "see the Baselines page for their accuracy)")
-with st.spinner("Asking each method..."):
-    votes = get_votes(view.lat, view.lon, view.n, view.seed, view.model)
+try:
+    with st.spinner("Asking each method..."):
+        votes = get_votes(view.lat, view.lon, view.n, view.seed, view.model)
+except gc.GeoGanError as e:
+    votes = []
+    st.warning(f"The land-cover votes are unavailable: {e}")
 if votes:
     st.dataframe([{"method": v.method, "vote": v.label, "confidence": f"{v.confidence:.0%}"} for v in votes],
                  hide_index=True)

@@ -8,11 +8,12 @@ st.set_page_config(page_title="Latent - GeoGAN Explorer", page_icon=":control_kn
 PLACES = {"Moscow (city)": (55.75, 37.62), "Australian outback": (-25.0, 133.0), "Kansas highway": (38.5, -98.0),
           "Sahara edge (Niger)": (16.0, 8.0), "Amazon (Manaus)": (-3.1, -60.0), "Swiss Alps": (46.6, 8.0)}
 SIGMA = 3.0
+MAX_N = 16
 
 
 @st.cache_resource(show_spinner="Loading the models...")
 def get_editor() -> "gc.LatentEditor":
-    return gc.LatentEditor(gc.Explorer(gc.load_config()))
+    return gc.LatentEditor(gc.shared_explorer())
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -47,8 +48,16 @@ def init_state() -> None:
     sliders = {**{f"e_{k}": v for k, v in gc.parse_slider_params(q, "e_", list(gc.PHYSICAL_EDITS), 1.0, notes).items()},
                **{f"d_{k}": v for k, v in gc.parse_slider_params(q, "d_", named + pcs, SIGMA, notes).items()}}
     place = f"{view.lat:.4f}, {view.lon:.4f}" if view.lat is not None else "55.75, 37.62"
+    if view.n > MAX_N:
+        notes.append(f"n={view.n} in the link is above this page's limit of {MAX_N}; using {MAX_N}.")
     st.session_state.update({k: 0.0 for k in edit_keys}, **sliders, place=place, seed=view.seed,
-                            n=min(view.n, 8) if "n" not in q else view.n, keep=q.get("keep") == "1", notes=notes)
+                            n=min(view.n, MAX_N) if "n" in q else 8, keep=q.get("keep") == "1", notes=notes)
+
+
+def go_to_preset() -> None:
+    preset = st.session_state.preset
+    if preset in PLACES:
+        st.session_state.place = f"{PLACES[preset][0]}, {PLACES[preset][1]}"
 
 
 def reset() -> None:
@@ -63,12 +72,10 @@ for note in ss.notes:
     st.warning(note)
 
 with st.sidebar:
-    preset = st.selectbox("Place", ["(typed below)", *PLACES])
-    if preset in PLACES:
-        ss.place = f"{PLACES[preset][0]}, {PLACES[preset][1]}"
+    st.selectbox("Place", ["(typed below)", *PLACES], key="preset", on_change=go_to_preset)
     st.text_input("Latitude, longitude", key="place")
     st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
-    st.slider("Views", 1, 16, key="n")
+    st.slider("Views", 1, MAX_N, key="n")
     st.button("Reset all sliders", on_click=reset)
 try:
     lat, lon = gc.parse_latlon(ss.place)

@@ -18,7 +18,7 @@ COLOUR_FIELDS = ["urban/rural", "land cover", "source", "split", "region", "clus
 
 @st.cache_resource(show_spinner="Opening the study area...")
 def get_explorer() -> "gc.Explorer":
-    return gc.Explorer(gc.load_config())
+    return gc.shared_explorer()
 
 
 @st.cache_resource(show_spinner="Rendering map overlays (first start only)...")
@@ -60,8 +60,12 @@ if emb.key != gc.embedding_key(explorer, feature_set):
     st.warning("This embedding was computed for other data or checkpoints; recompute it for the current ones.")
     if st.button("Recompute"):
         bar = st.progress(0.0)
-        gc.compute_embedding(explorer, feature_set, progress=lambda d, t, m: bar.progress(min(d / max(t, 1), 1.0), m))
-        st.rerun()
+        try:
+            gc.compute_embedding(explorer, feature_set,
+                                 progress=lambda d, t, m: bar.progress(min(d / max(t, 1), 1.0), m))
+            st.rerun()
+        except gc.GeoGanError as err:
+            st.error(str(err))
 pts = get_points(feature_set, emb.key)
 fig = go.Figure()
 for value in sorted(set(pts[colour])):

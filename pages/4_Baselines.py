@@ -13,7 +13,7 @@ st.caption("Urban vs rural land cover (MODIS) at held-out places, one feature ve
 
 @st.cache_resource(show_spinner="Opening the study area...")
 def get_explorer() -> "gc.Explorer":
-    return gc.Explorer(gc.load_config())
+    return gc.shared_explorer()
 
 
 def progress_bar():

@@ -174,7 +174,11 @@ def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandC
         for k, v in arrays.items():
             np.save(tmp / f"{k}.npy", v, allow_pickle=False)
         (tmp / "meta.json").write_text(json.dumps(meta))
-        os.replace(tmp, folder)
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process finished the same build first: keep its copy
+            if not (folder / "meta.json").is_file():
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -13,7 +13,7 @@ from geogan_core.data.paired import load_paired
 from geogan_core.inference.generate import Explorer, latents
 from geogan_core.models.registry import ModelConfig
 from geogan_core.progress import track
-from geogan_core.training.loop import GanTrainer, TrainConfig
+from geogan_core.training.loop import GanTrainer, TrainConfig, machine_name
 
 
 def _median_seconds(fn: Any, repeats: int) -> tuple[float, float]:
@@ -28,10 +28,9 @@ def _median_seconds(fn: Any, repeats: int) -> tuple[float, float]:
 
 
 def machine() -> str:
-    """A one-line description of this machine."""
-    cpu = platform.processor() or platform.machine()
-    gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
-    return f"{cpu}, {torch.get_num_threads()} torch threads, Python {platform.python_version()}{gpu}"
+    """A one-line description of this machine (CPU, or the GPU when there is one)."""
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return f"{machine_name(device)}, Python {platform.python_version()}"
 
 
 def run_benchmarks(explorer: Explorer, repeats: int = 20, train_steps: int = 8) -> dict[str, Any]:

@@ -20,10 +20,11 @@ from sklearn.metrics import balanced_accuracy_score
 
 from geogan_core.config import PROJECT_ROOT
 from geogan_core.errors import CheckpointError, DataNotFoundError
+from geogan_core.fileio import atomic_write_text
 from geogan_core.geo.raster import WGS84, Raster, atomic_write_geotiff
-from geogan_core.inference.features import discriminator_features
 from geogan_core.inference.generate import Explorer, latents
 from geogan_core.inference.votes import idw, overhead_features
+from geogan_core.models.extract import discriminator_features
 from geogan_core.progress import ProgressFn, track
 
 DENSE_METHODS = ("interpolated_features", "cgan_features", "overhead_only")
@@ -107,8 +108,7 @@ def dense_maps(explorer: Explorer, res_deg: float = 0.5, n_views: int = 1, chunk
                              "accuracy": round(float((pred == truth).mean()), 4),
                              "urban_recall": _mean(pred[truth == 1]), "rural_recall": _mean(1 - pred[truth == 0])}
     out["seconds"] = round(time.time() - t0, 1)
-    summary_path.parent.mkdir(parents=True, exist_ok=True)
-    summary_path.write_text(json.dumps(out, indent=2))
+    atomic_write_text(summary_path, json.dumps(out, indent=2))
     return out
 
 

@@ -58,13 +58,15 @@ def fit_directions(explorer: Explorer, samples: int = 2000, n_pca: int = 8, chec
     d = Directions(names=[*classes, *[f"pc{i + 1}" for i in range(n_pca)]],
                    vectors=np.concatenate([np.stack(vectors), pcs]), sigma=np.concatenate([sigma, pc_sigma]),
                    kind=["semantic"] * len(classes) + ["pca"] * n_pca)
-    # the slider-effect table: +3 sigma along each named direction, on `check` held-out samples
-    base = _scene_probs(G, w[:check], lite0, head)
+    # the slider-effect table: +3 sigma along each named direction, on `check` fresh samples
+    check_places = torch.from_numpy(data.patches[rng.choice(train, check)].astype(np.float32))
+    w_check = G.to_w(latents(check, seed + 1, G.z_dim), G.embed(check_places))
+    base = _scene_probs(G, w_check, lite0, head)
     effects: dict[str, Any] = {}
     for mode in ("plain", "keep_others"):
         table = {}
         for name in track(classes, len(classes), f"measuring sliders ({mode})", progress):
-            moved = w[:check] + torch.from_numpy(d.offset({name: 3.0}, keep_others=mode == "keep_others"))
+            moved = w_check + torch.from_numpy(d.offset({name: 3.0}, keep_others=mode == "keep_others"))
             delta = (_scene_probs(G, moved, lite0, head) - base).mean(0)
             k = classes.index(name)
             table[name] = {"own": round(float(delta[k]), 4),

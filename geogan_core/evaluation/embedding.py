@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +27,10 @@ from sklearn.neighbors import KNeighborsClassifier
 from geogan_core.config import PROJECT_ROOT
 from geogan_core.data.splits import SPLITS
 from geogan_core.errors import DataNotFoundError, InvalidRequestError
-from geogan_core.inference.features import (
-    cached_features,
-    discriminator_features,
-    image_features,
-    real_view_features,
-)
+from geogan_core.fileio import atomic_path
+from geogan_core.inference.features import cached_features, real_view_features
 from geogan_core.inference.generate import Explorer, latents
+from geogan_core.models.extract import discriminator_features, image_features
 from geogan_core.progress import ProgressFn
 
 FEATURE_SETS = {"cgan_disc": "modern cGAN discriminator", "ugan_disc": "unconditional GAN discriminator",
@@ -164,13 +159,10 @@ def ensure_embedding(explorer: Explorer, feature_set: str, k: int = 8, folder: P
 
 def save_embedding(emb: Embedding, folder: Path) -> Path:
     """Write ``<folder>/<feature_set>.npz`` atomically."""
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{emb.feature_set}.npz"
-    fd, tmp = tempfile.mkstemp(suffix=".npz.part", dir=folder)
-    with os.fdopen(fd, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, xy=emb.xy, source=emb.source, place=emb.place, view=emb.view, cluster=emb.cluster,
                  meta=np.array(json.dumps({"scores": emb.scores, "clusters": emb.clusters, "key": emb.key})))
-    os.replace(tmp, path)
     return path
 
 

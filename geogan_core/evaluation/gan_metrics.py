@@ -10,20 +10,19 @@ import time
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from geogan_core.checkpoint import load_image_features
 from geogan_core.checkpoint import update_manifest as record_in_manifest
+from geogan_core.evaluation.evaluate import fit_classifier
 from geogan_core.evaluation.stats import (
     bootstrap_ci,
     frechet_distance,
     kernel_inception_distance,
     mean_pairwise_distance,
 )
-from geogan_core.inference.features import image_features, real_view_features
+from geogan_core.inference.features import real_view_features
 from geogan_core.inference.generate import Explorer, latents
+from geogan_core.models.extract import image_features
 from geogan_core.progress import ProgressFn, track
 
 
@@ -44,8 +43,7 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
     real = real_view_features(explorer.area.cache_dir, data.key, data.views64, lambda: net, progress)
     labelled_view = data.loc_label[data.view_loc] >= 0
     train_v = data.view_mask("train") & labelled_view
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.1))
-    clf.fit(real[train_v], data.loc_label[data.view_loc[train_v]])
+    clf = fit_classifier(real[train_v], data.loc_label[data.view_loc[train_v]])
 
     places = np.flatnonzero(data.split_mask("test") & (data.loc_label >= 0))
     test_v = np.isin(data.view_loc, places)

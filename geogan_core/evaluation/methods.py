@@ -15,15 +15,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 
 from geogan_core.checkpoint import load_image_features
-from geogan_core.inference.features import cached_features, discriminator_features, image_features, real_view_features
+from geogan_core.inference.features import cached_features, real_view_features
 from geogan_core.inference.generate import Explorer, latents
 from geogan_core.inference.votes import idw, overhead_features
+from geogan_core.models.extract import discriminator_features, image_features
 from geogan_core.progress import ProgressFn
 
 INTERPOLATED = ("interpolated_features", "unconditional_gan")
@@ -130,9 +130,3 @@ def project_places(explorer: Explorer, split: str) -> tuple[Places, np.ndarray, 
                     np.array([pos.get(int(i), -1) for i in idx]))
     return places, d.loc_label[idx].astype(int), idx
 
-
-def describe(method: str) -> dict[str, Any]:
-    """Which model a method depends on (``None`` for none)."""
-    if method in GENERATED:
-        return {"model": GENERATED[method][0]}
-    return {"model": "ugan" if method == "unconditional_gan" else None}

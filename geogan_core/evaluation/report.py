@@ -9,6 +9,7 @@ from typing import Any
 from geogan_core.config import PROJECT_ROOT
 from geogan_core.errors import DataNotFoundError
 from geogan_core.evaluation.evaluate import PAPER, evaluate
+from geogan_core.fileio import atomic_write_text
 from geogan_core.inference.generate import Explorer
 from geogan_core.progress import ProgressFn
 
@@ -42,11 +43,7 @@ def run_evaluation(explorer: Explorer, path: Path | None = None, progress: Progr
                    **kwargs: Any) -> dict[str, Any]:
     """Run ``evaluate`` and write its JSON atomically to ``path`` (default ``results/evaluate.json``)."""
     result = evaluate(explorer, progress=progress, **kwargs)
-    path = Path(path or RESULTS / "evaluate.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    tmp.replace(path)
+    atomic_write_text(Path(path or RESULTS / "evaluate.json"), json.dumps(result, indent=2) + "\n")
     return result
 
 

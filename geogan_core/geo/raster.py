@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from rasterio.warp import transform as warp_transform
 
 from geogan_core.config import LayerConfig
 from geogan_core.errors import CRSMismatchError, DataError, DataNotFoundError
+from geogan_core.fileio import atomic_path
 
 log = logging.getLogger(__name__)
 WGS84 = CRS.from_epsg(4326)
@@ -33,18 +32,10 @@ def plate_carree_transform(width: int, height: int) -> Affine:
 def atomic_write_geotiff(path: Path, data: np.ndarray, transform: Affine, crs: CRS,
                          nodata: float | None = None) -> None:
     """Write a (bands, H, W) array as a tiled, compressed GeoTIFF via temp file + rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".tif.part", dir=path.parent)
-    os.close(fd)
-    try:
-        with rasterio.open(tmp, "w", driver="GTiff", width=data.shape[2], height=data.shape[1],
-                           count=data.shape[0], dtype=data.dtype, crs=crs, transform=transform,
-                           nodata=nodata, tiled=True, compress="deflate") as dst:
-            dst.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp, rasterio.open(
+            tmp, "w", driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0],
+            dtype=data.dtype, crs=crs, transform=transform, nodata=nodata, tiled=True, compress="deflate") as dst:
+        dst.write(data)
 
 
 def _decode_plain_image(src: Path, kind: str) -> np.ndarray:
@@ -138,6 +129,21 @@ class Raster:
             xs, ys = np.asarray(tx).reshape(lons.shape), np.asarray(ty).reshape(lats.shape)
         cols, rows = ~self.transform @ (xs, ys)
         return np.asarray(cols, dtype=np.float64), np.asarray(rows, dtype=np.float64)
+
+    def window(self, lon: float, lat: float, radius: int = 1) -> np.ndarray:
+        """First-band values of the ``(2r+1)^2`` pixels around the pixel holding a point (inside only)."""
+        cols, rows = self._pixel_coords(np.array([lon]), np.array([lat]))
+        c0, r0 = int(np.floor(cols[0])), int(np.floor(rows[0]))
+        _, h, w = self.data.shape
+        out = []
+        for dr in range(-radius, radius + 1):
+            for dc in range(-radius, radius + 1):
+                r, c = r0 + dr, c0 + dc
+                if self.is_global_lonlat:
+                    c %= w
+                if 0 <= r < h and 0 <= c < w:
+                    out.append(self.data[0, r, c])
+        return np.asarray(out)
 
     def sample(self, lons: np.ndarray, lats: np.ndarray,
                method: str = "bilinear") -> tuple[np.ndarray, np.ndarray]:

@@ -154,10 +154,7 @@ class LandCover:
         group = self.cfg.group_of(cls)
         if group is not None:
             return PointLabel(cls, group, "point")
-        res = abs(self.raster.transform.a)
-        offs = np.array([-1.0, 0.0, 1.0]) * res
-        dlat, dlon = np.meshgrid(offs, offs)
-        around = self.classes_at(np.clip(lat + dlat.ravel(), -90, 90), lon + dlon.ravel())
+        around = self.raster.window(lon, lat, radius=1)  # the 3x3 pixels around it, in the raster's own grid
         land = [int(c) for c in around if self.cfg.group_of(int(c)) is not None]
         if land:
             best = max(set(land), key=land.count)

@@ -6,6 +6,7 @@ them, and generates seeded, reproducible views at any place.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,15 +15,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from geogan_core.checkpoint import load_checkpoint, load_image_features
-from geogan_core.config import StudyArea
+from geogan_core.checkpoint import load_image_features
+from geogan_core.config import StudyArea, load_config
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import CheckpointError, InvalidRequestError
 from geogan_core.geo.grid import check_latlon
 from geogan_core.geo.stack import LandCover, OverheadStack, PointLabel
 from geogan_core.imaging import to_uint8
 from geogan_core.inference.latent import Directions, edit_condition, slerp
-from geogan_core.inference.models import LoadedGAN, default_checkpoints, load_gan, read_manifest
+from geogan_core.inference.models import LoadedGAN, default_checkpoints, load_gan, load_listed, read_manifest
 from geogan_core.inference.votes import LandCoverHeads, Vote, place_votes
 
 MAX_VIEWS = 64
@@ -165,6 +166,16 @@ class Explorer:
         return GenerationResult(lat, lon, n, int(seed), arch, images, patch, loaded.label, seconds, coverage, notes)
 
 
+@functools.lru_cache(maxsize=4)
+def shared_explorer(config: str | None = None, checkpoints: str | None = None) -> Explorer:
+    """One explorer per (config, checkpoints) in this process, shared by every page and session.
+
+    ``None`` means the defaults (``GEOGAN_CONFIG`` / ``configs/world.toml``, ``GEOGAN_CHECKPOINTS`` /
+    ``checkpoints/``), read when first called.
+    """
+    return Explorer(load_config(config), Path(checkpoints) if checkpoints else None)
+
+
 class LatentEditor:
     """Edits at one study area: physical condition edits, ``w`` directions and interpolation."""
 
@@ -175,10 +186,9 @@ class LatentEditor:
     @cached_property
     def directions(self) -> Directions | None:
         """The shipped directions (None until ``python -m geogan_core directions`` made them)."""
-        entry = read_manifest(self.ex.checkpoints).get(DIRECTIONS)
-        if entry is None:
+        if DIRECTIONS not in read_manifest(self.ex.checkpoints):
             return None
-        ck = load_checkpoint(self.ex.checkpoints / entry["file"], DIRECTIONS)
+        ck = load_listed(self.ex.checkpoints, DIRECTIONS, DIRECTIONS)
         return Directions(list(ck["names"]), ck["vectors"].float().numpy(), ck["sigma"].float().numpy(),
                           list(ck["kind_of"]))
 

@@ -12,6 +12,7 @@ from torch import nn
 from geogan_core.checkpoint import (
     MANIFEST,
     gan_from_checkpoint,
+    load_checkpoint,
     read_manifest,
     scene_classifier_from_checkpoint,
     sha256,
@@ -52,23 +53,37 @@ def _entry_path(folder: Path, name: str) -> tuple[Path, dict[str, Any]]:
     return Path(folder) / entry["file"], entry
 
 
-def load_gan(name: str, folder: Path, verify: bool = True) -> LoadedGAN:
+def verified_path(folder: Path, name: str) -> tuple[Path, str]:
+    """Path of a manifest entry's file and its sha256, checked against the manifest.
+
+    Raises:
+        CheckpointError: If it is not listed, or its hash differs from the manifest.
+    """
+    path, entry = _entry_path(folder, name)
+    digest = sha256(path) if path.is_file() else ""
+    if path.is_file() and entry.get("sha256") and digest != entry["sha256"]:
+        raise CheckpointError(f"{path} does not match the sha256 in {MANIFEST}; it is corrupt or was "
+                              f"replaced: restore it with `git checkout {path.name}` or re-export it")
+    return path, digest
+
+
+def load_listed(folder: Path, name: str, kind: str) -> dict[str, Any]:
+    """Load a (non-GAN) checkpoint listed in the manifest, hash-checked."""
+    return load_checkpoint(verified_path(folder, name)[0], kind)
+
+
+def load_gan(name: str, folder: Path) -> LoadedGAN:
     """Load a GAN listed in the manifest (``paper``, ``modern`` or ``ugan``).
 
     Raises:
         CheckpointError: If it is missing, corrupt, or its hash differs from the manifest.
     """
-    path, entry = _entry_path(folder, name)
-    digest = sha256(path) if path.is_file() else ""
-    if verify and path.is_file() and entry.get("sha256") and digest != entry["sha256"]:
-        raise CheckpointError(f"{path} does not match the sha256 in {MANIFEST}; it is corrupt or was "
-                              f"replaced: restore it with `git checkout {path.name}` or re-export it")
+    path, digest = verified_path(folder, name)
     G, D, ckpt = gan_from_checkpoint(path)
     return LoadedGAN(name, G, D, path, digest, ckpt)
 
 
 def load_scene_head(folder: Path) -> tuple[nn.Module, list[str]]:
     """The scene classifier head and its class names."""
-    path, _ = _entry_path(folder, "scenes")
-    head, classes, _ = scene_classifier_from_checkpoint(path)
+    head, classes, _ = scene_classifier_from_checkpoint(verified_path(folder, "scenes")[0])
     return head, classes

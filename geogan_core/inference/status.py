@@ -23,11 +23,6 @@ class StudyStatus:
     models: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        """True when data and at least one cGAN are usable."""
-        return self.summary is not None and any(m["present"] and m["name"] in ("modern", "paper") for m in self.models)
-
 
 def study_status(config: str | Path | None = None, checkpoints: Path | None = None) -> StudyStatus:
     """Check a study area's data and the shipped checkpoints.
@@ -40,7 +35,7 @@ def study_status(config: str | Path | None = None, checkpoints: Path | None = No
     checkpoints = Path(checkpoints) if checkpoints else default_checkpoints()
     try:
         area = load_config(config)
-        status.name = area.name
+        status.name, status.config = area.name, str(area.config_path)
         status.summary = data_summary(area)
     except GeoGanError as e:
         status.problems.append(str(e))

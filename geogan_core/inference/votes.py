@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from geogan_core.checkpoint import load_checkpoint, read_manifest
+from geogan_core.checkpoint import read_manifest
 from geogan_core.geo.grid import haversine_km
-from geogan_core.inference.features import discriminator_features, image_features
+from geogan_core.inference.models import load_listed
+from geogan_core.models.extract import discriminator_features, image_features
 
 HEADS = "landcover_heads"
 
@@ -75,10 +76,9 @@ class LandCoverHeads:
     @classmethod
     def load(cls, folder: Path) -> LandCoverHeads | None:
         """The shipped heads, or None when none are listed in the manifest."""
-        entry = read_manifest(folder).get(HEADS)
-        if entry is None:
+        if HEADS not in read_manifest(folder):
             return None
-        return cls(load_checkpoint(Path(folder) / entry["file"], HEADS))
+        return cls(load_listed(folder, HEADS, HEADS))
 
     def proba(self, method: str, x: np.ndarray) -> np.ndarray:
         """Class probabilities ``(P, n_classes)`` from a method's features."""

@@ -42,7 +42,6 @@ class ModelConfig:
 
 Builder = Callable[[ModelConfig], tuple[nn.Module, nn.Module]]
 ARCHS: dict[str, Builder] = {}
-CONDITIONAL = {"paper", "modern"}
 
 
 def register(name: str) -> Callable[[Builder], Builder]:

@@ -25,7 +25,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm.auto import tqdm
 
 from geogan_core.checkpoint import load_checkpoint, save_checkpoint
-from geogan_core.config import StudyArea
+from geogan_core.config import StudyArea, plain
 from geogan_core.data.paired import PairedData
 from geogan_core.errors import CheckpointError, ConfigError
 from geogan_core.imaging import save_grid
@@ -180,6 +180,8 @@ class GanTrainer:
         self.start_epoch, self.step = ck["epoch"] + 1, ck["step"]
         self.past_seconds = float(ck.get("train_seconds", 0.0))
         torch.set_rng_state(ck["rng"]["torch"])
+        if self.device.type == "cuda" and ck["rng"].get("cuda"):
+            torch.cuda.set_rng_state_all(ck["rng"]["cuda"])
         log.info("resumed %s at epoch %d (step %d)", latest, self.start_epoch, self.step)
 
     def _aug(self, x: torch.Tensor) -> torch.Tensor:
@@ -260,9 +262,11 @@ class GanTrainer:
             "G": self.G.state_dict(), "D": self.D.state_dict(),
             "G_ema": self.G_ema.state_dict() if self.G_ema else None,
             "opt_G": self.opt_g.state_dict(), "opt_D": self.opt_d.state_dict(), "epoch": epoch, "step": self.step,
-            "rng": {"torch": torch.get_rng_state()}, "train_config": _plain(asdict(cfg)),
+            "rng": {"torch": torch.get_rng_state(),
+                    "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else []},
+            "train_config": plain(asdict(cfg)),
             "config": self.area.to_dict(), "data": {"key": self.data.key, "train_views": len(self.batches)},
-            "machine": _machine(self.device), "train_seconds": seconds,
+            "machine": machine_name(self.device), "train_seconds": seconds,
         }
         save_checkpoint(run_dir / "latest.pt", payload)
         if (epoch + 1) % cfg.keep_every == 0:
@@ -292,18 +296,12 @@ def _fixed_inputs(data: PairedData, cfg: ModelConfig, device: torch.device) -> t
     z = torch.randn(32, cfg.z_dim, generator=g)
     patch = torch.from_numpy(data.patches[np.repeat(places, 4)].astype(np.float32))
     order = torch.arange(32).view(8, 4).t().reshape(-1)  # columns = places, rows = seeds
-    return z.to(device), patch[order].to(device)
+    z_rows = z[:4].repeat_interleave(8, dim=0)  # one noise per row, shared by the 8 places
+    return z_rows.to(device), patch[order].to(device)
 
 
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, tuple):
-        return list(obj)
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    return obj
-
-
-def _machine(device: torch.device) -> str:
+def machine_name(device: torch.device) -> str:
+    """The processor or GPU a run used, for manifests and benchmark reports."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     cpu = platform.processor() or platform.machine()

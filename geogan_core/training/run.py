@@ -41,7 +41,11 @@ def train_command(area: StudyArea, what: str, arch: str = "modern", epochs: int 
     if batch_size is not None:
         overrides["batch_size"] = batch_size
     tcfg = replace(tcfg, **overrides)
-    mkw = {k: v for k, v in model_raw.items() if k in ("z_dim", "c_dim", "ngf", "ndf", "image_size")}
+    allowed = ("z_dim", "c_dim", "ngf", "ndf", "image_size")
+    unknown = sorted(set(model_raw) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{area.config_path.name}: [model] has unknown key(s) {unknown}; valid keys: {list(allowed)}")
+    mkw = dict(model_raw)
     if width is not None:
         mkw.update(ngf=width, ndf=width)
     mcfg = ModelConfig(arch=arch, in_channels=area.channels, **mkw)

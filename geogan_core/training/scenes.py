@@ -12,7 +12,7 @@ from PIL import Image
 
 from geogan_core.checkpoint import load_image_features, save_checkpoint
 from geogan_core.errors import DataError, DataNotFoundError
-from geogan_core.inference.features import image_features
+from geogan_core.models.extract import image_features
 from geogan_core.models.scenes import SCENE_CLASSES, SceneClassifier
 
 log = logging.getLogger(__name__)

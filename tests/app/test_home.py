@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_home_page_shows_data_status():
+def test_home_page_shows_data_status(shared_data):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception
     assert "GeoGAN Explorer" in at.title[0].value

@@ -3,6 +3,7 @@ import shutil
 import numpy as np
 import pytest
 
+from geogan_core.errors import DataNotFoundError
 from geogan_core.evaluation.embedding import (
     Embedding,
     compute_embedding,
@@ -14,9 +15,8 @@ from geogan_core.evaluation.embedding import (
     save_embedding,
     separation,
 )
-from geogan_core.errors import DataNotFoundError
-from geogan_core.inference.features import discriminator_features
 from geogan_core.inference.generate import Explorer
+from geogan_core.models.extract import discriminator_features
 
 
 @pytest.fixture(scope="module")
