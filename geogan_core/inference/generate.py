@@ -7,6 +7,7 @@ them, and generates seeded, reproducible views at any place.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 
 from geogan_core.checkpoint import load_image_features
-from geogan_core.config import StudyArea, load_config
+from geogan_core.config import DEFAULT_CONFIG, StudyArea, load_config
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import CheckpointError, InvalidRequestError
 from geogan_core.geo.grid import check_latlon
@@ -166,14 +167,19 @@ class Explorer:
         return GenerationResult(lat, lon, n, int(seed), arch, images, patch, loaded.label, seconds, coverage, notes)
 
 
-@functools.lru_cache(maxsize=4)
 def shared_explorer(config: str | None = None, checkpoints: str | None = None) -> Explorer:
     """One explorer per (config, checkpoints) in this process, shared by every page and session.
 
     ``None`` means the defaults (``GEOGAN_CONFIG`` / ``configs/world.toml``, ``GEOGAN_CHECKPOINTS`` /
-    ``checkpoints/``), read when first called.
+    ``checkpoints/``), read at each call so that the key names the files actually used.
     """
-    return Explorer(load_config(config), Path(checkpoints) if checkpoints else None)
+    cfg = str(config or os.environ.get("GEOGAN_CONFIG") or DEFAULT_CONFIG)
+    return _shared_explorer(cfg, str(checkpoints or default_checkpoints()))
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_explorer(config: str, checkpoints: str) -> Explorer:
+    return Explorer(load_config(config), Path(checkpoints))
 
 
 class LatentEditor:
