@@ -55,6 +55,8 @@ class TrainConfig:
     keep_every: int = 10
     device: str = "auto"
     max_steps: int = 0  # stop early after this many steps (tests, benchmarks); 0 = no limit
+    amp: bool = True  # CUDA only: bf16 autocast for the generator; the discriminator stays fp32
+    compile: bool = False  # CUDA only: torch.compile the generator and discriminator
 
     def resolved(self, arch: str) -> TrainConfig:
         """Fill the architecture's defaults (the paper: BCE, no extras)."""
@@ -154,6 +156,8 @@ class GanTrainer:
         torch.manual_seed(cfg.seed)
         G, D = build_gan(model_cfg)
         self.G, self.D = G.to(device), D.to(device)
+        if device.type == "cuda":  # NHWC convolutions are faster on tensor cores
+            self.G, self.D = self.G.to(memory_format=torch.channels_last), self.D.to(memory_format=torch.channels_last)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema_decay else None
         self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
@@ -162,6 +166,10 @@ class GanTrainer:
             self._resume(self.run_dir / "latest.pt")
         distributed = dist.world_size() > 1
         self.G_train, self.D_train = (DDP(self.G), DDP(self.D)) if distributed else (self.G, self.D)
+        if cfg.compile and device.type == "cuda":
+            self.G_train, self.D_train = torch.compile(self.G_train), torch.compile(self.D_train)
+        # spectral norm under bf16 autocast was a suspect in an earlier collapse: only G runs in bf16
+        self._autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and device.type == "cuda")
         self.batches = _Batches(data, model_cfg.image_size, device)
         if len(self.batches) < cfg.batch_size:
             raise ConfigError(f"only {len(self.batches)} training views; need at least batch_size={cfg.batch_size}")
@@ -192,7 +200,9 @@ class GanTrainer:
         cfg, device, z_dim = self.cfg, self.device, self.model_cfg.z_dim
         b = real.shape[0]
         with torch.no_grad():
-            fake = self.G_train(torch.randn(b, z_dim, device=device), patch)
+            with self._autocast:
+                fake = self.G_train(torch.randn(b, z_dim, device=device), patch)
+            fake = fake.float()
         # real and fake go through D in separate forward/backward passes (as DCGAN does), which
         # also keeps DDP to one forward per backward
         self.opt_d.zero_grad(set_to_none=True)
@@ -207,7 +217,9 @@ class GanTrainer:
         z = torch.randn(b, z_dim, device=device)
         h = b // 2
         gp = torch.cat([patch[:h], patch[:h]]) if cfg.ms_weight else patch
-        fake = self.G_train(z[: len(gp)], gp)
+        with self._autocast:
+            fake = self.G_train(z[: len(gp)], gp)
+        fake = fake.float()
         loss_g = g_loss(self.D_train(self._aug(fake), gp), cfg.loss or "bce")
         ms = torch.zeros((), device=device)
         if cfg.ms_weight:
