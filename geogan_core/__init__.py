@@ -28,6 +28,7 @@ _EXPORTS = {
     "parse_latlon": "geogan_core.inference.params",
     "parse_slider_params": "geogan_core.inference.params",
     "render_overlays": "geogan_core.webmap.overlays",
+    "dense_overlays": "geogan_core.webmap.overlays",
     "explorer_map": "geogan_core.webmap.maps",
     "clicked_marker": "geogan_core.webmap.maps",
     "legend_html": "geogan_core.webmap.maps",

@@ -54,3 +54,12 @@ def gif_bytes(frames: np.ndarray, ms_per_frame: int = 150) -> bytes:
     buf = io.BytesIO()
     seq[0].save(buf, format="GIF", save_all=True, append_images=seq[1:], duration=ms_per_frame, loop=0)
     return buf.getvalue()
+
+
+def probability_colors(p: np.ndarray, alpha: int = 210) -> np.ndarray:
+    """RGBA picture of probabilities in [0, 1]: rural green to urban red; NaN transparent."""
+    img = np.zeros((*p.shape, 4), np.uint8)
+    ok = np.isfinite(p)
+    v = np.clip(p[ok], 0, 1)
+    img[ok] = np.stack([255 * v, 200 * (1 - v) + 40, 60 * (1 - v), np.full_like(v, alpha)], axis=1).astype(np.uint8)
+    return img

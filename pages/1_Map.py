@@ -22,7 +22,11 @@ def get_explorer() -> "gc.Explorer":
 
 @st.cache_resource(show_spinner="Rendering map overlays (first start only)...")
 def get_overlays() -> list:
-    return gc.render_overlays(get_explorer().area, STATIC)
+    overlays = gc.render_overlays(get_explorer().area, STATIC)
+    try:  # the predicted land-cover maps, when `python -m geogan_core dense` has made them
+        return overlays + gc.dense_overlays(gc.load_results("dense"), STATIC)
+    except gc.GeoGanError:
+        return overlays
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -22,6 +22,7 @@ from geogan_core.config import PROJECT_ROOT
 from geogan_core.errors import CheckpointError, DataNotFoundError
 from geogan_core.fileio import atomic_write_text
 from geogan_core.geo.raster import WGS84, Raster, atomic_write_geotiff
+from geogan_core.imaging import probability_colors
 from geogan_core.inference.generate import Explorer, latents
 from geogan_core.inference.votes import idw, overhead_features
 from geogan_core.models.extract import discriminator_features
@@ -133,9 +134,7 @@ def dense_map_image(path: str | Path) -> np.ndarray:
     if not full.is_file():
         raise DataNotFoundError(f"dense map {full} not found; rebuild it with `python -m geogan_core dense "
                                 f"--json results/dense.json --rebuild`")
-    p = Raster.open(full).data[0]
-    img = np.full((*p.shape, 3), 60, np.uint8)
-    ok = np.isfinite(p)
-    v = np.clip(p[ok], 0, 1)
-    img[ok] = np.stack([255 * v, 200 * (1 - v) + 40, 60 * (1 - v)], axis=1).astype(np.uint8)
-    return img
+    rgba = probability_colors(Raster.open(full).data[0])
+    rgb = rgba[..., :3].copy()
+    rgb[rgba[..., 3] == 0] = 60  # grey off land
+    return rgb

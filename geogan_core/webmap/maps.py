@@ -39,7 +39,7 @@ def explorer_map(overlays: list[Overlay], photo_lat: np.ndarray, photo_lon: np.n
                    control_scale=True)
     first = True
     for ov in overlays:
-        if ov.name == "landcover":
+        if ov.name == "landcover" or ov.name.startswith("dense:"):
             continue
         group = folium.FeatureGroup(name=ov.title, overlay=False, show=first)
         UrlImageOverlay(ov.url, bounds=[list(b) for b in ov.bounds], opacity=1.0).add_to(group)
@@ -48,7 +48,7 @@ def explorer_map(overlays: list[Overlay], photo_lat: np.ndarray, photo_lon: np.n
     if online_basemap:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", overlay=False, show=False).add_to(m)
     for ov in overlays:
-        if ov.name == "landcover":
+        if ov.name == "landcover" or ov.name.startswith("dense:"):
             lc = folium.FeatureGroup(name=ov.title, overlay=True, show=False)
             UrlImageOverlay(ov.url, bounds=[list(b) for b in ov.bounds], opacity=0.7).add_to(lc)
             lc.add_to(m)

@@ -12,12 +12,14 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from geogan_core.config import StudyArea
+from geogan_core.config import PROJECT_ROOT, StudyArea
+from geogan_core.geo.raster import Raster
 from geogan_core.geo.stack import LandCover, OverheadStack, layer_images
-from geogan_core.imaging import write_png
+from geogan_core.imaging import probability_colors, write_png
 from geogan_core.progress import ProgressFn, track
 
 MAX_MERCATOR_LAT = 85.0511287798
@@ -87,3 +89,23 @@ def render_overlays(area: StudyArea, static_dir: Path, width: int = 2048,
     for name, parts in layers.items():
         write_png(np.concatenate(parts), folder / files[name])
     return overlays
+
+
+def dense_overlays(summary: dict[str, Any], static_dir: Path, width: int = 1024) -> list[Overlay]:
+    """Dense land-cover maps (``results/dense.json``) as Web Mercator PNG overlays, rendered once each."""
+    out = []
+    for method, info in summary.get("methods", {}).items():
+        src = PROJECT_ROOT / info["file"]
+        if not src.is_file():
+            continue
+        key = hashlib.sha1(f"{src}|{src.stat().st_mtime_ns}|{width}".encode()).hexdigest()[:12]
+        path = Path(static_dir) / "overlays" / f"dense-{method}-{key}.png"
+        if not path.is_file():
+            raster = Raster.open(src)
+            lons, lats = _mercator_grid(width, width, slice(0, width))
+            values, _ = raster.sample(lons, lats, "nearest")
+            write_png(probability_colors(values[0]), path)
+        bounds = ((-MAX_MERCATOR_LAT, -180.0), (MAX_MERCATOR_LAT, 180.0))
+        out.append(Overlay(f"dense:{method}", f"Predicted urban probability: {method}",
+                           f"/app/static/overlays/{path.name}", bounds))
+    return out

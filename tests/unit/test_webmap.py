@@ -58,3 +58,24 @@ class TestOverlaysAndMap:
     def test_legend(self):
         html = legend_html({13: "Urban"}, {13: "#a5a5a5", 0: "#0000ff"}, [13])
         assert "Urban" in html and "#a5a5a5" in html and "#0000ff" not in html
+
+
+class TestDenseOverlays:
+    def test_dense_map_becomes_an_optional_layer(self, tmp_path):
+        import rasterio
+        from affine import Affine
+
+        from geogan_core.webmap.overlays import dense_overlays
+
+        tif = tmp_path / "dense.tif"
+        with rasterio.open(tif, "w", driver="GTiff", width=4, height=2, count=1, dtype="float32", crs="EPSG:4326",
+                           transform=Affine(90, 0, -180, 0, -90, 90)) as dst:
+            dst.write(np.array([[[0.0, 1.0, np.nan, 0.5], [0.2, 0.3, 0.4, np.nan]]], np.float32))
+        out = dense_overlays({"methods": {"overhead_only": {"file": str(tif)}}}, tmp_path / "static", width=32)
+        assert [o.name for o in out] == ["dense:overhead_only"]
+        from PIL import Image
+
+        img = np.asarray(Image.open(next((tmp_path / "static" / "overlays").glob("dense-*.png"))))
+        assert img.shape == (32, 32, 4) and (img[..., 3] == 0).any() and (img[..., 3] > 0).any()
+        html = explorer_map(out, np.array([1.0]), np.array([2.0]), online_basemap=False).get_root().render()
+        assert "Predicted urban probability: overhead_only" in html
