@@ -30,6 +30,8 @@ from geogan_core.inference.generate import Explorer
 from geogan_core.inference.votes import HEADS
 from geogan_core.progress import ProgressFn
 
+__all__ = ["METHODS", "PAPER", "evaluate", "fit_classifier", "save_heads"]
+
 PAPER = {"interpolated_features": 0.65, "unconditional_gan": 0.68, "cgan_images": 0.70, "cgan_features": 0.73}
 """Accuracies the paper reported (urban vs rural, a UK region, its own data): not comparable numbers."""
 
