@@ -76,7 +76,8 @@ for value in sorted(set(pts[colour])):
         text=[f"{s} view, {lc}<br>{la:.2f}, {lo:.2f} ({r})" for s, lc, la, lo, r in zip(
             pts["source"][m], pts["land cover"][m], pts["lat"][m], pts["lon"][m], pts["region"][m], strict=True)]))
 fig.update_layout(height=560, dragmode="lasso", legend={"itemsizing": "constant"}, margin={"t": 10, "b": 10})
-event = st.plotly_chart(fig, on_select="rerun", selection_mode=("box", "lasso"), key="umap", width="stretch")
+event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="umap",
+                        width="stretch")
 
 s = emb.scores
 st.markdown(f"**Urban vs rural separation** (real views): full features silhouette {s['full']['silhouette']:.3f}, "
@@ -93,7 +94,12 @@ if selected:
     fmap = gc.points_map(pts["lat"][shown], pts["lon"][shown], get_background())
     st_folium(fmap, key="sel_map", height=320, use_container_width=True, returned_objects=[])
 else:
-    st.caption("Draw a box or lasso on the plot to see the selected views and their places.")
+    st.caption("Click a point, or draw a box or lasso, to see the views and their places (plotly hover "
+               "labels cannot show images, so a click stands in for hovering).")
 
 st.subheader("Clusters (k-means)")
 st.dataframe(emb.clusters, hide_index=True)
+for c in emb.clusters:
+    members = np.flatnonzero(emb.cluster == c["cluster"])[:: max(1, c["size"] // 8)][:8]
+    st.image(list(gc.embedding_images(explorer, emb, list(members))), width=56,
+             caption=[f"cluster {c['cluster']}"] + [""] * (len(members) - 1))

@@ -19,6 +19,10 @@ from torch.nn.utils.parametrizations import spectral_norm
 from geogan_core.models.encoder import ConditionEncoder
 
 
+def _unit_rms(x: torch.Tensor) -> torch.Tensor:
+    return x * (x.square().mean(dim=1, keepdim=True) + 1e-8).rsqrt()
+
+
 class _ModulatedUp(nn.Module):
     def __init__(self, cin: int, cout: int, w_dim: int, first: bool = False) -> None:
         super().__init__()
@@ -67,8 +71,13 @@ class ModernGenerator(nn.Module):
         return self.from_w(self.to_w(z, code))
 
     def to_w(self, z: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-        """The mapping network: noise and condition code to the style vector ``w``."""
-        return self.mapping(torch.cat([z, code], 1))
+        """The mapping network: noise and condition code to the style vector ``w``.
+
+        Both inputs are scaled to unit second moment first (as StyleGAN2-ADA does for its class
+        embedding): without it the 100-d noise outweighs a small condition code and the generator
+        learns to ignore the place.
+        """
+        return self.mapping(torch.cat([_unit_rms(z), _unit_rms(code)], 1))
 
     def from_w(self, w: torch.Tensor) -> torch.Tensor:
         """Generate views from style vectors ``w`` (where latent directions are applied)."""

@@ -52,7 +52,7 @@ class TestFeaturesPage:
         at.run()
         assert not at.exception
         assert any("2 selected views" in s.value for s in at.subheader)
-        assert len(at.get("image")[0].proto.imgs) == 2
+        assert len(at.get("image")[0].proto.imgs) == 2  # the selection; cluster examples follow
 
     def test_missing_embedding_offers_compute(self, monkeypatch, tmp_path, shared_data):
         monkeypatch.setattr(embedding, "EMBED_DIR", tmp_path)
