@@ -103,13 +103,23 @@ class ModernDiscriminator(nn.Module):
         self.feature_dim = chans[-1]
         self.linear = spectral_norm(nn.Linear(self.feature_dim, 1))
         self.project = spectral_norm(nn.Linear(c_dim, self.feature_dim))
+        # auxiliary regression (AC-GAN style): predict the overhead patch's per-channel mean and std
+        # from the view; the generator is asked to make views that predict their own place
+        self.aux = nn.Linear(self.feature_dim, 2 * in_channels)
 
     def features(self, img: torch.Tensor, patch: torch.Tensor | None = None) -> torch.Tensor:
         """Pooled image features ``(B, feature_dim)`` (mean over space)."""
         return self.body(img).mean(dim=(2, 3))
 
-    def forward(self, img: torch.Tensor, patch: torch.Tensor) -> torch.Tensor:
-        """One real/fake score per image, shape ``(B,)``."""
+    def forward(self, img: torch.Tensor, patch: torch.Tensor,
+                with_aux: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """One real/fake score per image ``(B,)``; with ``with_aux`` also the predicted patch statistics."""
         h = self.features(img)
         code = self.encoder(patch)
-        return self.linear(h).flatten() + (self.project(code) * h).sum(1)
+        score = self.linear(h).flatten() + (self.project(code) * h).sum(1)
+        return (score, self.aux(h)) if with_aux else score
+
+
+def patch_stats(patch: torch.Tensor) -> torch.Tensor:
+    """Per-channel mean and standard deviation of overhead patches: ``(B, 2C)``."""
+    return torch.cat([patch.mean(dim=(2, 3)), patch.std(dim=(2, 3))], 1)
