@@ -20,6 +20,7 @@ class TestArchitectures:
         from geogan_core.models.modern import patch_stats
 
         _, D = build_gan(ModelConfig("modern", in_channels=5, ngf=8, ndf=8))
+        D.eval()  # no spectral-norm power iteration between the two calls
         img, patch = torch.randn(3, 3, 64, 64), torch.rand(3, 5, 8, 8)
         score, pred = D(img, patch, with_aux=True)
         assert score.shape == (3,) and pred.shape == patch_stats(patch).shape == (3, 10)
