@@ -133,6 +133,13 @@ def _cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from geogan_core.evaluation.report import markdown_report
+
+    print(markdown_report(Path(args.checkpoints), Path(args.bench)))
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.bench import run_benchmarks
     from geogan_core.inference.generate import Explorer
@@ -240,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--json", default=None, help="also write the separation numbers here")
     f.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
     f.set_defaults(fn=_cmd_features)
+
+    rp = sub.add_parser("report", help="markdown tables of the stored results (for the README)")
+    rp.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    rp.add_argument("--bench", default=str(PROJECT_ROOT / "bench" / "results.json"))
+    rp.set_defaults(fn=_cmd_report)
 
     b = with_config(sub.add_parser("bench", help="generation and training speed"))
     b.add_argument("--json", default=None, help="also write the figures to this file")

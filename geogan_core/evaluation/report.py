@@ -85,3 +85,68 @@ def claim_statement(result: dict[str, Any]) -> str:
             f"{result['n_test_places']} held-out places). What differs: worldwide Street View places "
             f"instead of a UK region, coarse global overhead layers (about 5-10 km pixels) instead of "
             f"aerial imagery, MODIS at 0.05 degrees as the truth, and a spatially blocked split.")
+
+
+def _fmt(v: Any, pct: bool = False) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.1%}" if pct else f"{v:.4g}"
+
+
+def markdown_report(checkpoints: Path, bench: Path | None = None) -> str:
+    """README tables from ``results/*.json``, the manifest and ``bench/*.json`` (what exists)."""
+    from geogan_core.checkpoint import read_manifest
+
+    out = []
+    models = read_manifest(checkpoints)
+    gans = [n for n in ("paper", "modern", "ugan") if "metrics" in models.get(n, {})]
+    if gans:
+        out += ["| model | epochs | FID (Lite0) | KID (Lite0) | land-cover consistency [95% CI] | diversity "
+                "(vs real) | trained on |", "|---|---|---|---|---|---|---|"]
+        for n in gans:
+            e, m = models[n], models[n]["metrics"]
+            ci = m["landcover_consistency_ci95"]
+            out.append(f"| {n} | {e.get('epochs')} | {_fmt(m['fid_lite0'])} | {_fmt(m['kid_lite0'])} | "
+                       f"{_fmt(m['landcover_consistency'], True)} [{_fmt(ci[0], True)}, {_fmt(ci[1], True)}] | "
+                       f"{_fmt(m['diversity'])} ({_fmt(m.get('diversity_vs_real'))}x) | {e.get('machine')}, "
+                       f"{e.get('train_seconds', 0) / 60:.0f} min |")
+        out.append("")
+    try:
+        res = load_results("evaluate")
+        out += [f"Urban vs rural, {res['n_test_places']} test places ({res['split']}), "
+                f"{res['n_train_places']} train places; {res['machine']}, {res['date']}, {res['seconds']:.0f} s.", "",
+                "| method | ours: accuracy [95% CI] | balanced accuracy [95% CI] | runs | paper (UK, its data) |",
+                "|---|---|---|---|---|"]
+        for r in table_rows(res):
+            m = res["methods"][r["key"]]
+            out.append(f"| {r['method']} | {_fmt(m['accuracy'], True)} [{_fmt(m['ci95'][0], True)}, "
+                       f"{_fmt(m['ci95'][1], True)}] | {_fmt(m['balanced_accuracy'], True)} "
+                       f"[{_fmt(m['balanced_ci95'][0], True)}, {_fmt(m['balanced_ci95'][1], True)}] | {m['runs']} | "
+                       f"{_fmt(PAPER.get(r['key']), True)} |")
+        out += ["", claim_statement(res), ""]
+        ks = res["k_sensitivity"]
+        out += ["| k | " + " | ".join(ks[next(iter(ks))]) + " |", "|---" * (1 + len(ks[next(iter(ks))])) + "|"]
+        out += [f"| {k} | " + " | ".join(_fmt(v, True) for v in row.values()) + " |" for k, row in ks.items()]
+        out.append("")
+    except DataNotFoundError:
+        pass
+    try:
+        dense = load_results("dense")
+        out += [f"Dense maps: {dense['land_cells']:,} land cells at {dense['res_deg']} degrees "
+                f"({dense['urban_cells']:,} urban in MODIS), {dense['seconds']:.0f} s.", "",
+                "| method | balanced accuracy | accuracy | urban recall | rural recall |", "|---|---|---|---|---|"]
+        for n, m in dense["methods"].items():
+            out.append(f"| {n} | {_fmt(m['balanced_accuracy'], True)} | {_fmt(m['accuracy'], True)} | "
+                       f"{_fmt(m['urban_recall'], True)} | {_fmt(m['rural_recall'], True)} |")
+        out.append("")
+    except DataNotFoundError:
+        pass
+    if bench and Path(bench).is_file():
+        b = json.loads(Path(bench).read_text())
+        out += [f"Benchmarks on {b['machine']}, {b['date']} (`make bench`):", "",
+                "| what | median | p95 |", "|---|---|---|"]
+        out += [f"| generate {k} views (model time, ms) | {v['median']} | {v['p95']} |"
+                for k, v in b["generation_ms"].items()]
+        out += [f"| training {k} (images/s) | {v} | |" for k, v in b["training_images_per_s"].items()
+                if not k.endswith("_width")]
+    return "\n".join(out)

@@ -63,3 +63,12 @@ class TestBaselinesPage:
         at = AppTest.from_file(PAGE, default_timeout=120).run()
         assert not at.exception
         assert "geogan_core evaluate" in at.info[0].value and at.button[0].label.startswith("Recompute")
+
+
+def test_markdown_report_from_stored_results(monkeypatch, tmp_path):
+    from geogan_core.evaluation.report import markdown_report
+
+    (tmp_path / "evaluate.json").write_text(json.dumps({**_result(), "seconds": 12}))
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    text = markdown_report(tmp_path)
+    assert "| cGAN discriminator features (modern) | 80.0% [75.0%, 85.0%]" in text and "holds on our data" in text
