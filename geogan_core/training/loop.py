@@ -53,7 +53,7 @@ class TrainConfig:
     diffaug: tuple[str, ...] | None = None  # modern: color, translation, cutout
     ema_decay: float | None = None  # modern: 0.999; 0 disables
     ms_weight: float | None = None  # mode-seeking weight; modern: 1.0
-    aux_weight: float | None = None  # auxiliary patch-statistics regression (modern D only): 10.0
+    aux_weight: float | None = None  # auxiliary patch-statistics regression (modern D only): 100.0
     sample_every: int = 1
     keep_every: int = 10
     device: str = "auto"
@@ -71,7 +71,7 @@ class TrainConfig:
             (("color", "translation", "cutout") if modern else ()),
             ema_decay=self.ema_decay if self.ema_decay is not None else (0.999 if modern else 0.0),
             ms_weight=self.ms_weight if self.ms_weight is not None else (1.0 if modern else 0.0),
-            aux_weight=self.aux_weight if self.aux_weight is not None else (10.0 if modern else 0.0),
+            aux_weight=self.aux_weight if self.aux_weight is not None else (100.0 if modern else 0.0),
         )
 
     @classmethod
