@@ -127,7 +127,10 @@ class ModernDiscriminator(nn.Module):
         code = self.encoder(patch)
         h = self._features(img, code)
         score = self.linear(h).flatten() + (self.project(code) * h).sum(1)
-        return (score, self.aux(h)) if with_aux else score
+        if not with_aux:
+            return score
+        # the auxiliary head must read the place from the view alone, not from the condition input
+        return score, self.aux(self._features(img, torch.zeros_like(code)))
 
 
 def patch_stats(patch: torch.Tensor) -> torch.Tensor:
