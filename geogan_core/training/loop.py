@@ -50,7 +50,7 @@ class TrainConfig:
     beta2: float = 0.999
     seed: int = 0
     loss: str | None = None  # bce (paper, ugan) or hinge (modern)
-    diffaug: tuple[str, ...] | None = None  # modern: color, translation, cutout
+    diffaug: tuple[str, ...] | None = None  # modern: translation, cutout
     ema_decay: float | None = None  # modern: 0.999; 0 disables
     ms_weight: float | None = None  # mode-seeking weight; modern: 1.0
     aux_weight: float | None = None  # auxiliary patch-statistics regression (modern D only): 100.0
@@ -68,7 +68,7 @@ class TrainConfig:
             self,
             loss=self.loss or ("hinge" if modern else "bce"),
             diffaug=self.diffaug if self.diffaug is not None else
-            (("color", "translation", "cutout") if modern else ()),
+            (("translation", "cutout") if modern else ()),  # no colour jitter: colour tells the place
             ema_decay=self.ema_decay if self.ema_decay is not None else (0.999 if modern else 0.0),
             ms_weight=self.ms_weight if self.ms_weight is not None else (1.0 if modern else 0.0),
             aux_weight=self.aux_weight if self.aux_weight is not None else (100.0 if modern else 0.0),
