@@ -5,11 +5,9 @@ whose every layer is instance-normalised and modulated by ``w`` (AdaIN), so the 
 reaches every scale. Instance norm has no running statistics, so the generator and its EMA
 copy behave the same in train and eval mode.
 
-Discriminator: the condition code tiled into the first layer, spectral-norm strided convs ->
-pooled features ``h``; the logit is ``linear(h) + <proj(code), h>`` (a projection
-discriminator, Miyato & Koyama 2018, with the class embedding replaced by a learned
-projection of the overhead code), plus an auxiliary head that predicts the overhead patch's
-statistics from the view.
+Discriminator: spectral-norm strided convs -> pooled features ``h``; the logit is
+``linear(h) + <proj(code), h>`` (a projection discriminator, Miyato & Koyama 2018, with
+the class embedding replaced by a learned projection of the overhead code).
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from geogan_core.models.encoder import ConditionEncoder
-from geogan_core.models.paper import TiledConditionConv
 
 
 def _unit_rms(x: torch.Tensor) -> torch.Tensor:
@@ -98,41 +95,21 @@ class ModernDiscriminator(nn.Module):
         self.encoder = ConditionEncoder(in_channels, c_dim, sn=True)
         n_down = {64: 4, 128: 5}[image_size]
         chans = [3, ndf, ndf * 2, ndf * 4, ndf * 8, ndf * 8][: n_down + 1]
-        # the condition enters twice: tiled into the first layer (as in the paper, which made its
-        # generator follow the place) and projected onto the final features (projection D)
-        self.stem = TiledConditionConv(3, c_dim, ndf)
-        spectral_norm(self.stem.conv)
-        layers: list[nn.Module] = [nn.LeakyReLU(0.2)]
-        for a, b in zip(chans[1:-1], chans[2:], strict=True):
+        layers: list[nn.Module] = []
+        for a, b in zip(chans[:-1], chans[1:], strict=True):
             layers += [spectral_norm(nn.Conv2d(a, b, 4, 2, 1)), nn.LeakyReLU(0.2)]
         layers += [spectral_norm(nn.Conv2d(chans[-1], chans[-1], 3, 1, 1)), nn.LeakyReLU(0.2)]
         self.body = nn.Sequential(*layers)
         self.feature_dim = chans[-1]
         self.linear = spectral_norm(nn.Linear(self.feature_dim, 1))
         self.project = spectral_norm(nn.Linear(c_dim, self.feature_dim))
-        # auxiliary regression (AC-GAN style): predict the overhead patch's per-channel mean and std
-        # from the view; the generator is asked to make views that predict their own place
-        self.aux = nn.Linear(self.feature_dim, 2 * in_channels)
 
-    def _features(self, img: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-        return self.body(self.stem(img, code)).mean(dim=(2, 3))
+    def features(self, img: torch.Tensor, patch: torch.Tensor | None = None) -> torch.Tensor:
+        """Pooled image features ``(B, feature_dim)`` (mean over space)."""
+        return self.body(img).mean(dim=(2, 3))
 
-    def features(self, img: torch.Tensor, patch: torch.Tensor) -> torch.Tensor:
-        """Pooled features ``(B, feature_dim)`` of images with their overhead condition (mean over space)."""
-        return self._features(img, self.encoder(patch))
-
-    def forward(self, img: torch.Tensor, patch: torch.Tensor,
-                with_aux: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """One real/fake score per image ``(B,)``; with ``with_aux`` also the predicted patch statistics."""
+    def forward(self, img: torch.Tensor, patch: torch.Tensor) -> torch.Tensor:
+        """One real/fake score per image, shape ``(B,)``."""
+        h = self.features(img)
         code = self.encoder(patch)
-        h = self._features(img, code)
-        score = self.linear(h).flatten() + (self.project(code) * h).sum(1)
-        if not with_aux:
-            return score
-        # the auxiliary head must read the place from the view alone, not from the condition input
-        return score, self.aux(self._features(img, torch.zeros_like(code)))
-
-
-def patch_stats(patch: torch.Tensor) -> torch.Tensor:
-    """Per-channel mean and standard deviation of overhead patches: ``(B, 2C)``."""
-    return torch.cat([patch.mean(dim=(2, 3)), patch.std(dim=(2, 3))], 1)
+        return self.linear(h).flatten() + (self.project(code) * h).sum(1)

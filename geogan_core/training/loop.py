@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm.auto import tqdm
 
@@ -30,7 +29,6 @@ from geogan_core.config import StudyArea, plain
 from geogan_core.data.paired import PairedData
 from geogan_core.errors import CheckpointError, ConfigError
 from geogan_core.imaging import save_grid
-from geogan_core.models.modern import patch_stats
 from geogan_core.models.registry import ModelConfig, build_gan
 from geogan_core.training import distributed as dist
 from geogan_core.training.losses import d_loss, diff_augment, g_loss, mode_seeking
@@ -50,10 +48,9 @@ class TrainConfig:
     beta2: float = 0.999
     seed: int = 0
     loss: str | None = None  # bce (paper, ugan) or hinge (modern)
-    diffaug: tuple[str, ...] | None = None  # modern: translation, cutout
+    diffaug: tuple[str, ...] | None = None  # modern: color, translation, cutout
     ema_decay: float | None = None  # modern: 0.999; 0 disables
     ms_weight: float | None = None  # mode-seeking weight; modern: 1.0
-    aux_weight: float | None = None  # auxiliary patch-statistics regression (modern D only): 100.0
     sample_every: int = 1
     keep_every: int = 10
     device: str = "auto"
@@ -68,10 +65,9 @@ class TrainConfig:
             self,
             loss=self.loss or ("hinge" if modern else "bce"),
             diffaug=self.diffaug if self.diffaug is not None else
-            (("translation", "cutout") if modern else ()),  # no colour jitter: colour tells the place
+            (("color", "translation", "cutout") if modern else ()),
             ema_decay=self.ema_decay if self.ema_decay is not None else (0.999 if modern else 0.0),
             ms_weight=self.ms_weight if self.ms_weight is not None else (1.0 if modern else 0.0),
-            aux_weight=self.aux_weight if self.aux_weight is not None else (100.0 if modern else 0.0),
         )
 
     @classmethod
@@ -211,14 +207,8 @@ class GanTrainer:
         # also keeps DDP to one forward per backward
         self.opt_d.zero_grad(set_to_none=True)
         none = torch.zeros(1, device=device)
-        aux_d = aux_g = torch.zeros((), device=device)
-        if cfg.aux_weight:
-            score, pred = self.D_train(self._aug(real), patch, with_aux=True)
-            aux_d = F.mse_loss(pred, patch_stats(patch))
-        else:
-            score = self.D_train(self._aug(real), patch)
-        l_real, _ = d_loss(score, none, cfg.loss or "bce")
-        (l_real + (cfg.aux_weight or 0.0) * aux_d).backward()
+        l_real, _ = d_loss(self.D_train(self._aug(real), patch), none, cfg.loss or "bce")
+        l_real.backward()
         _, l_fake = d_loss(none, self.D_train(self._aug(fake), patch), cfg.loss or "bce")
         l_fake.backward()
         self.opt_d.step()
@@ -230,12 +220,7 @@ class GanTrainer:
         with self._autocast:
             fake = self.G_train(z[: len(gp)], gp)
         fake = fake.float()
-        if cfg.aux_weight:
-            score, pred = self.D_train(self._aug(fake), gp, with_aux=True)
-            aux_g = F.mse_loss(pred, patch_stats(gp))
-        else:
-            score = self.D_train(self._aug(fake), gp)
-        loss_g = g_loss(score, cfg.loss or "bce") + (cfg.aux_weight or 0.0) * aux_g
+        loss_g = g_loss(self.D_train(self._aug(fake), gp), cfg.loss or "bce")
         ms = torch.zeros((), device=device)
         if cfg.ms_weight:
             ms = mode_seeking(fake[:h], fake[h: 2 * h], z[:h], z[h: 2 * h])
@@ -245,8 +230,7 @@ class GanTrainer:
         self.step += 1
         if self.G_ema is not None:  # warm-up: early on the average follows G closely
             _ema_update(self.G_ema, self.G, min(cfg.ema_decay or 0.0, (1 + self.step) / (10 + self.step)))
-        return {"d": (l_real + l_fake).item(), "g": loss_g.item(), "ms": ms.item(), "aux_d": aux_d.item(),
-                "aux_g": aux_g.item()}
+        return {"d": (l_real + l_fake).item(), "g": loss_g.item(), "ms": ms.item()}
 
     def _done(self) -> bool:
         return bool(self.cfg.max_steps and self.step >= self.cfg.max_steps)
@@ -257,7 +241,7 @@ class GanTrainer:
         fixed = _fixed_inputs(self.data, self.model_cfg, self.device)
         t_start = time.time()
         for epoch in range(self.start_epoch, cfg.epochs):
-            t0, seen, sums, n = time.time(), 0, dict.fromkeys(("d", "g", "ms", "aux_d", "aux_g"), 0.0), 0
+            t0, seen, sums, n = time.time(), 0, dict.fromkeys(("d", "g", "ms"), 0.0), 0
             bar = tqdm(self.batches.epoch(cfg.seed, epoch, cfg.batch_size), leave=False,
                        desc=f"{self.model_cfg.arch} epoch {epoch + 1}/{cfg.epochs}", disable=not dist.is_main())
             for real, patch in bar:

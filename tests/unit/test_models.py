@@ -16,16 +16,6 @@ class TestArchitectures:
         assert D(img, patch).shape == (3,)
         assert D.features(img, patch).shape == (3, D.feature_dim)
 
-    def test_modern_auxiliary_head_predicts_patch_statistics(self):
-        from geogan_core.models.modern import patch_stats
-
-        _, D = build_gan(ModelConfig("modern", in_channels=5, ngf=8, ndf=8))
-        D.eval()  # no spectral-norm power iteration between the two calls
-        img, patch = torch.randn(3, 3, 64, 64), torch.rand(3, 5, 8, 8)
-        score, pred = D(img, patch, with_aux=True)
-        assert score.shape == (3,) and pred.shape == patch_stats(patch).shape == (3, 10)
-        assert torch.equal(score, D(img, patch))
-
     def test_modern_128(self):
         G, D = build_gan(ModelConfig("modern", in_channels=5, ngf=8, ndf=8, image_size=128))
         img = G(torch.randn(2, 100), torch.rand(2, 5, 8, 8))
