@@ -96,9 +96,15 @@ class Explorer:
         return load_paired(self.area, self.stack, self.landcover)
 
     def available(self) -> list[str]:
-        """GAN names listed in the checkpoint manifest."""
+        """GAN names listed in the manifest, the one whose views best follow the place first.
+
+        Ordered by measured land-cover consistency (``python -m geogan_core metrics``) when known,
+        so the app opens on the model that answers "what is it like down there" best.
+        """
         manifest = read_manifest(self.checkpoints)
-        return [name for name in GAN_NAMES if name in manifest]
+        names = [name for name in GAN_NAMES if name in manifest]
+        score = {n: manifest[n].get("metrics", {}).get("landcover_consistency", -1.0) for n in names}
+        return sorted(names, key=lambda n: -score[n])
 
     @cached_property
     def heads(self) -> LandCoverHeads | None:
