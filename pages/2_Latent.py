@@ -17,20 +17,23 @@ def get_editor() -> "gc.LatentEditor":
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def render(lat, lon, n, seed, edits: tuple, moves: tuple, keep: bool):
-    return get_editor().views(lat, lon, n, seed, edits=dict(edits), moves=dict(moves), keep_others=keep)
+def render(lat, lon, n, seed, arch, edits: tuple, moves: tuple, keep: bool):
+    return get_editor().views(lat, lon, n, seed, arch, edits=dict(edits), moves=dict(moves), keep_others=keep)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def interpolate(kind: str, a: tuple, b: tuple, k: int, seed: int):
+def interpolate(kind: str, a: tuple, b: tuple, k: int, seed: int, arch: str):
     ed = get_editor()
-    return ed.between_seeds(*a, seed, seed + b[0], k) if kind == "seeds" else ed.between_places(a, b, k, seed)
+    if kind == "seeds":
+        return ed.between_seeds(*a, seed, seed + b[0], k, arch)
+    return ed.between_places(a, b, k, seed, arch)
 
 
 try:
     editor = get_editor()
     directions = editor.directions
     channel_layers = editor.ex.stack.layer_configs
+    models = [m for m in editor.ex.available() if m in ("modern", "paper")]
 except gc.GeoGanError as e:
     st.error(str(e))
     st.stop()
@@ -74,6 +77,7 @@ for note in ss.notes:
 with st.sidebar:
     st.selectbox("Place", ["(typed below)", *PLACES], key="preset", on_change=go_to_preset)
     st.text_input("Latitude, longitude", key="place")
+    arch = st.radio("Model", models or ["modern"], help="named directions act on the modern cGAN only")
     st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
     st.slider("Views", 1, MAX_N, key="n")
     st.button("Reset all sliders", on_click=reset)
@@ -88,7 +92,9 @@ with left:
     st.subheader("The ground, in physical terms")
     for name, label in gc.PHYSICAL_EDITS.items():
         st.slider(label, -1.0, 1.0, step=0.1, key=f"e_{name}")
-    if directions:
+    if directions and arch != "modern":
+        st.info("Named and PCA directions act on the modern cGAN: choose it in the sidebar to use them.")
+    elif directions:
         st.subheader("Named directions (scene classifier)")
         st.checkbox("Keep the others fixed (project out the other directions)", key="keep")
         for name in named:
@@ -100,7 +106,7 @@ with left:
         st.info("No latent directions shipped yet: `python -m geogan_core directions`.")
 
 edits = tuple((k, float(ss[f"e_{k}"])) for k in gc.PHYSICAL_EDITS if ss[f"e_{k}"])
-moves = tuple((k, float(ss[f"d_{k}"])) for k in named + pcs if ss[f"d_{k}"])
+moves = tuple((k, float(ss[f"d_{k}"])) for k in named + pcs if ss[f"d_{k}"]) if arch == "modern" else ()
 query = {"lat": f"{lat:.5f}", "lon": f"{lon:.5f}", "seed": str(ss.seed), "n": str(ss.n),
          **{f"e_{k}": f"{v:g}" for k, v in edits}, **{f"d_{k}": f"{v:g}" for k, v in moves}}
 if ss.keep:
@@ -109,8 +115,8 @@ st.query_params.from_dict(query)
 
 try:
     with st.spinner("Generating..."):
-        base, patch = render(lat, lon, ss.n, ss.seed, (), (), False)
-        edited, edited_patch = render(lat, lon, ss.n, ss.seed, edits, moves, ss.keep)
+        base, patch = render(lat, lon, ss.n, ss.seed, arch, (), (), False)
+        edited, edited_patch = render(lat, lon, ss.n, ss.seed, arch, edits, moves, ss.keep)
 except gc.GeoGanError as e:
     st.error(str(e))
     st.stop()
@@ -136,7 +142,7 @@ else:
     to = st.selectbox("To", list(PLACES), index=1)
     a, b = (lat, lon), PLACES[to]
 try:
-    frames = interpolate(kind, a, b, k, int(ss.seed))
+    frames = interpolate(kind, a, b, k, int(ss.seed), arch)
     st.image(list(frames), width=96)
     st.download_button("Download GIF", gc.gif_bytes(frames), file_name="geogan_interpolation.gif", mime="image/gif")
 except gc.GeoGanError as e:
