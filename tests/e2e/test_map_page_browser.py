@@ -112,11 +112,12 @@ def test_click_on_map_generates_views(streamlit_server, browser_page, tmp_path: 
         assert len(block["imgs"]) >= DEFAULT_VIEWS, block
         assert all(img["loaded"] and img["width"] > 0 for img in block["imgs"]), block
 
-        # The nearest-photo table (a glide data grid: a canvas, header + one row each
-        # about 35 px high) and the nearest panoramas' views below it.
+        # The votes table, then the nearest-photo table (glide data grids: a canvas, header +
+        # one row each about 35 px high) and the nearest panoramas' views below it.
         expect(page.get_by_text("Nearest real photos")).to_be_visible()
-        table = page.locator('[data-testid="stDataFrame"]')
-        expect(table).to_have_count(1)
+        tables = page.locator('[data-testid="stDataFrame"]')
+        expect(tables).to_have_count(2)  # the methods' votes and the nearest photos
+        table = tables.last
         expect(table).to_be_visible()
         grid = table.locator('[data-testid="data-grid-canvas"]')
         expect(grid).to_be_visible()
