@@ -76,9 +76,12 @@ def claim_statement(result: dict[str, Any]) -> str:
         verdict = ("points the same way on our data, but the 95% intervals overlap, so the difference is "
                    "not established")
     elif overlap:
-        verdict = "does not show on our data: the two are within each other's 95% intervals"
+        verdict = ("does not hold on our data: cGAN discriminator features score lower than interpolated "
+                   "photo features, though the 95% intervals overlap")
     else:
-        verdict = "does not hold on our data: interpolated photo features do better"
+        verdict = "does not hold on our data: interpolated photo features do clearly better"
+    best = max(m, key=lambda k: m[k]["accuracy"])
+    verdict += f"; the best method here is {LABELS.get(best, best)} ({m[best]['accuracy']:.1%})"
     return (f"The paper's claim (cGAN features {PAPER['cgan_features']:.0%} > interpolation "
             f"{PAPER['interpolated_features']:.0%}) {verdict} ({c['accuracy']:.1%} [{c['ci95'][0]:.1%}, "
             f"{c['ci95'][1]:.1%}] vs {i['accuracy']:.1%} [{i['ci95'][0]:.1%}, {i['ci95'][1]:.1%}], "
