@@ -25,8 +25,9 @@ def _result(cgan=0.80, interp=0.60):
 
 
 class TestClaim:
-    @pytest.mark.parametrize("cgan,interp,words", [(0.8, 0.6, "holds on our data"), (0.62, 0.6, "overlap"),
-                                                    (0.5, 0.7, "do clearly better"), (0.58, 0.6, "though the 95% intervals overlap")])
+    @pytest.mark.parametrize("cgan,interp,words", [
+        (0.8, 0.6, "holds on our data"), (0.62, 0.6, "overlap"), (0.5, 0.7, "do clearly better"),
+        (0.58, 0.6, "though the 95% intervals overlap")])
     def test_plain_statement(self, cgan, interp, words):
         assert words in claim_statement(_result(cgan, interp))
 
