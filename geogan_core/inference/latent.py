@@ -140,9 +140,10 @@ def fit_direction(w: np.ndarray, scores: np.ndarray, quantile: float = 0.3) -> n
     lo, hi = np.quantile(scores, [quantile, 1 - quantile])
     sel = (scores <= lo) | (scores >= hi)
     y = (scores[sel] >= hi).astype(int)
-    mean, std = w.mean(0), w.std(0) + 1e-6
-    clf = LogisticRegression(C=1.0, max_iter=2000).fit((w[sel] - mean) / std, y)
-    n = clf.coef_[0] / std
+    # fit on centred raw w: dividing by per-dimension spread would tilt the normal towards the
+    # directions in which w barely varies, where a slider then does nothing
+    clf = LogisticRegression(C=1.0, max_iter=2000).fit(w[sel] - w.mean(0), y)
+    n = clf.coef_[0]
     return (n / np.linalg.norm(n)).astype(np.float32)
 
 
