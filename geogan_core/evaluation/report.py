@@ -81,11 +81,11 @@ def claim_statement(result: dict[str, Any]) -> str:
     else:
         verdict = "does not hold on our data: interpolated photo features do clearly better"
     best = max(m, key=lambda k: m[k]["accuracy"])
-    verdict += f"; the best method here is {LABELS.get(best, best)} ({m[best]['accuracy']:.1%})"
     return (f"The paper's claim (cGAN features {PAPER['cgan_features']:.0%} > interpolation "
             f"{PAPER['interpolated_features']:.0%}) {verdict} ({c['accuracy']:.1%} [{c['ci95'][0]:.1%}, "
             f"{c['ci95'][1]:.1%}] vs {i['accuracy']:.1%} [{i['ci95'][0]:.1%}, {i['ci95'][1]:.1%}], "
-            f"{result['n_test_places']} held-out places). What differs: worldwide Street View places "
+            f"{result['n_test_places']} held-out places). The best method here is "
+            f"{LABELS.get(best, best).lower()} ({m[best]['accuracy']:.1%}). What differs: worldwide Street View places "
             f"instead of a UK region, coarse global overhead layers (about 5-10 km pixels) instead of "
             f"aerial imagery, MODIS at 0.05 degrees as the truth, and a spatially blocked split.")
 
