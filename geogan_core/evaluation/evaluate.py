@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from geogan_core.checkpoint import save_checkpoint, sha256, update_manifest
 from geogan_core.data.photos import load_views, read_photo_table
-from geogan_core.errors import DataError
+from geogan_core.errors import DataError, DataNotFoundError
 from geogan_core.evaluation.bench import machine
 from geogan_core.evaluation.methods import GENERATED, INTERPOLATED, METHODS, FeatureMaker, Places, project_places
 from geogan_core.evaluation.stats import bootstrap_ci
@@ -42,6 +42,8 @@ def fit_classifier(x: np.ndarray, y: np.ndarray) -> Pipeline:
 
 
 def _csv_places(explorer: Explorer, csv: Path) -> tuple[Places, np.ndarray, str]:
+    if not csv.is_file():
+        raise DataNotFoundError(f"--test-photos {csv} not found; give a CSV with the columns of metadata.csv")
     table = read_photo_table(csv)
     table.warn_skipped(str(csv))
     vpi = explorer.area.photos.views_per_image
