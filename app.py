@@ -47,7 +47,8 @@ else:
 st.subheader("Models")
 if status.models:
     st.dataframe(
-        [{"model": m["name"], "file": m["file"], "present": m["present"], "epochs": m["epochs"],
+        [{"model": m["name"], "file": m["file"], "present": m["present"],
+          "usable": "yes" if m["usable"] else "no: see the warning above", "epochs": m["epochs"],
           "FID (Lite0)": m["metrics"].get("fid_lite0"), "land-cover consistency": m["metrics"].get(
               "landcover_consistency"), "diversity vs real": m["metrics"].get("diversity_vs_real"),
           "held-out accuracy": m["metrics"].get("heldout_accuracy"), "trained on": m["machine"]}

@@ -61,22 +61,34 @@ def load_checkpoint(path: Path, kind: str | None = None) -> dict[str, Any]:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, pickle.UnpicklingError) as e:
         raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({type(e).__name__}); "
-                              f"re-download or retrain it") from e
+                              f"restore it from git (`git checkout -- checkpoints/`) or re-export it from its "
+                              f"training run (`python -m geogan_core export NAME`)") from e
     if not isinstance(ckpt, dict) or ckpt.get("format_version") != FORMAT_VERSION:
         found = ckpt.get("format_version") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise CheckpointError(f"checkpoint {path} has format {found!r}, expected {FORMAT_VERSION}; "
-                              f"it was not written by this version of geogan_core")
+                              f"it was not written by this version of geogan_core: re-export or retrain it")
     if kind is not None and ckpt.get("kind") != kind:
-        raise CheckpointError(f"checkpoint {path} holds a {ckpt.get('kind')!r} model, expected {kind!r}")
+        raise CheckpointError(f"checkpoint {path} holds a {ckpt.get('kind')!r} model, expected {kind!r}; "
+                              f"the file was replaced by another one: restore it from git or re-export it")
     return ckpt
 
 
-def _load_state(module: nn.Module, state: dict[str, torch.Tensor], path: Path, what: str) -> None:
+def _load_state(module: nn.Module, state: Any, path: Path, what: str) -> None:
     try:
         module.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    except (RuntimeError, KeyError) as e:
+    except (RuntimeError, KeyError, AttributeError, TypeError) as e:
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()] or [type(e).__name__]
+        detail = lines[0].rstrip(":") + (f": {lines[1][:120]}" + ("..." if len(lines[1]) > 120 else "")
+                                         if len(lines) > 1 else "")
         raise CheckpointError(f"checkpoint {path}: {what} weights do not fit the architecture in its "
-                              f"config ({str(e).splitlines()[0]}); retrain or use a matching file") from e
+                              f"config ({detail}); re-export it from a matching training run or retrain") from e
+
+
+def _part(ckpt: dict[str, Any], key: str, path: Path) -> Any:
+    """``ckpt[key]``, or a CheckpointError naming the file when the entry is missing."""
+    if ckpt.get(key) is None:
+        raise CheckpointError(f"checkpoint {path} has no {key!r} weights; it is incomplete: re-export it")
+    return ckpt[key]
 
 
 def gan_from_checkpoint(path: Path) -> tuple[nn.Module, nn.Module, dict[str, Any]]:
@@ -89,10 +101,10 @@ def gan_from_checkpoint(path: Path) -> tuple[nn.Module, nn.Module, dict[str, Any
     try:
         cfg = ModelConfig(**ckpt["model_config"])
     except (TypeError, KeyError, GeoGanError) as e:
-        raise CheckpointError(f"checkpoint {path} has a bad model_config: {e}") from e
+        raise CheckpointError(f"checkpoint {path} has a bad model_config ({e}); re-export or retrain it") from e
     G, D = build_gan(cfg)
-    _load_state(G, ckpt.get("G_ema") or ckpt["G"], path, "generator")
-    _load_state(D, ckpt["D"], path, "discriminator")
+    _load_state(G, ckpt.get("G_ema") or _part(ckpt, "G", path), path, "generator")
+    _load_state(D, _part(ckpt, "D", path), path, "discriminator")
     return G.eval(), D.eval(), ckpt
 
 

@@ -10,20 +10,32 @@ import json
 import logging
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
 from geogan_core.config import PROJECT_ROOT, load_config
-from geogan_core.errors import GeoGanError
+from geogan_core.errors import ConfigError, GeoGanError
+from geogan_core.fileio import atomic_write_text
 
 log = logging.getLogger("geogan_core")
+
+
+CHECKPOINTS_HELP = "checkpoint folder (default: $GEOGAN_CHECKPOINTS, else checkpoints/)"
+
+
+def _checkpoints(args: argparse.Namespace) -> Path:
+    """The ``--checkpoints`` folder, else ``GEOGAN_CHECKPOINTS``, else the project's ``checkpoints/``."""
+    from geogan_core.inference.models import default_checkpoints
+
+    return Path(args.checkpoints) if args.checkpoints else default_checkpoints()
 
 
 def _emit(result: dict[str, Any], json_path: str | None) -> None:
     """Print a result as JSON and, when asked, also write it to a file."""
     text = json.dumps(result, indent=2)
     if json_path:
-        Path(json_path).write_text(text + "\n")
+        atomic_write_text(Path(json_path), text + "\n")
     print(text)
 
 
@@ -50,13 +62,27 @@ def _cmd_data_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(pairs: list[str]) -> dict[str, Any]:
+    """``key=value`` strings to a dict; values are TOML (``0.5``, ``false``, ``["color"]``) or plain text."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {pair!r}: write key=value, for example --set ms_weight=0.5")
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = value
+    return out
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from geogan_core.training.run import train_command
 
     path = train_command(load_config(args.config), what=args.what, arch=args.arch, epochs=args.epochs,
                          seed=args.seed, device=args.device, resume=args.resume,
                          run_dir=Path(args.run_dir) if args.run_dir else None, max_steps=args.max_steps,
-                         batch_size=args.batch_size, width=args.width)
+                         batch_size=args.batch_size, width=args.width, settings=_settings(args.set))
     print(path)
     return 0
 
@@ -65,7 +91,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from geogan_core.training.export import export_run
 
     for name in args.names:
-        entry = export_run(name, Path(args.runs) / name, Path(args.checkpoints))
+        entry = export_run(name, Path(args.runs) / name, _checkpoints(args))
         print(f"{name}: {entry['file']} {entry['bytes'] / 1e6:.1f} MB sha256 {entry['sha256'][:12]}")
     return 0
 
@@ -74,7 +100,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.gan_metrics import gan_metrics
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
     result = gan_metrics(explorer, names=args.names, per_place=args.per_place, seed=args.seed,
                          update_manifest=not args.no_manifest)
     _emit(result, args.json)
@@ -86,7 +112,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.report import run_evaluation
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
     if args.save_heads:
         print(save_heads(explorer, k=args.k, n_views=args.views))
     result = run_evaluation(explorer, Path(args.json), k=args.k, n_views=args.views, seeds=args.seeds,
@@ -101,7 +127,7 @@ def _cmd_dense(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.dense import dense_maps
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
     result = dense_maps(explorer, res_deg=args.res, n_views=args.views, rebuild=args.rebuild,
                         folder=Path(args.json).parent / "dense" if args.json else None)
     _emit(result, args.json)
@@ -112,7 +138,7 @@ def _cmd_directions(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.directions import fit_directions
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
     result = fit_directions(explorer, samples=args.samples, check=args.check, seed=args.seed)
     _emit(result, args.json)
     return 0
@@ -122,21 +148,25 @@ def _cmd_features(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.embedding import FEATURE_SETS, ensure_embedding
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
     out = {}
     for name in args.set or list(FEATURE_SETS):
         emb = ensure_embedding(explorer, name, k=args.k)
         out[name] = emb.scores
         print(f"{name}: {json.dumps(emb.scores)}")
     if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+        atomic_write_text(Path(args.json), json.dumps(out, indent=2) + "\n")
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from geogan_core.evaluation.report import markdown_report
+    from geogan_core.evaluation.report import markdown_report, write_bench_section
 
-    print(markdown_report(Path(args.checkpoints), Path(args.bench)))
+    if args.readme:
+        write_bench_section(Path(args.readme), Path(args.bench))
+        print(f"benchmark table written to {args.readme}")
+        return 0
+    print(markdown_report(_checkpoints(args), Path(args.bench)))
     return 0
 
 
@@ -144,8 +174,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.bench import run_benchmarks
     from geogan_core.inference.generate import Explorer
 
-    result = run_benchmarks(Explorer(load_config(args.config), checkpoints=Path(args.checkpoints)),
-                            repeats=args.repeats)
+    result = run_benchmarks(Explorer(load_config(args.config), checkpoints=_checkpoints(args)),
+                            repeats=args.repeats, dense_res=args.dense_res)
     _emit(result, args.json)
     return 0
 
@@ -154,7 +184,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from geogan_core.imaging import grid, write_png
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=Path(args.checkpoints))
+    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
     result = explorer.generate(args.lat, args.lon, n=args.n, seed=args.seed, arch=args.arch)
     write_png(grid(result.images, ncol=min(8, args.n)), Path(args.out))
     if args.json:
@@ -195,14 +225,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--width", type=int, default=None, help="ngf = ndf (default: [model] in the config, else 64)")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     t.add_argument("--resume", action="store_true", help="continue from RUN_DIR/latest.pt")
-    t.add_argument("--run-dir", default=None, help="default runs/<what>-<arch>")
+    t.add_argument("--run-dir", default=None, help="default runs/<arch> (runs/ugan, runs/scenes)")
     t.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a [train] or [model] setting, e.g. --set ms_weight=0.5 --set n_classes=0")
     t.set_defaults(fn=_cmd_train)
 
     e = sub.add_parser("export", help="copy trained runs into checkpoints/ (fp16) and the manifest")
     e.add_argument("names", nargs="+", choices=["modern", "paper", "ugan", "scenes"])
     e.add_argument("--runs", default=str(PROJECT_ROOT / "runs"), help="folder holding <name>/latest.pt")
-    e.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    e.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     e.set_defaults(fn=_cmd_export)
 
     m = with_config(sub.add_parser("metrics", help="FID/KID, land-cover consistency, diversity of the GANs"))
@@ -211,10 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--json", default=None, help="also write the results to this file")
     m.add_argument("--no-manifest", action="store_true", help="do not record the metrics in the manifest")
-    m.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    m.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     m.set_defaults(fn=_cmd_metrics)
 
-    v = with_config(sub.add_parser("evaluate", help="urban vs rural: the paper's methods with 95% intervals"))
+    v = with_config(sub.add_parser("evaluate", help="urban vs rural: the paper's methods with 95%% intervals"))
     v.add_argument("--json", required=True, help="write the results here")
     v.add_argument("--test-photos", default=None, help="CSV (columns of metadata.csv) of other test places")
     v.add_argument("-k", type=int, default=8, help="neighbours for the interpolation methods")
@@ -222,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--seeds", type=int, default=5, help="generation seeds for the GAN methods")
     v.add_argument("--save-heads", action="store_true",
                    help="also fit the per-click land-cover heads on the train split into checkpoints/")
-    v.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    v.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     v.set_defaults(fn=_cmd_evaluate)
 
     d = with_config(sub.add_parser("dense", help="urban probability for every land cell, as GeoTIFFs"))
@@ -230,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--views", type=int, default=1, help="generated views per cell for cgan_features")
     d.add_argument("--rebuild", action="store_true", help="ignore the cache")
     d.add_argument("--json", default=None, help="also write the summary to this file")
-    d.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    d.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     d.set_defaults(fn=_cmd_dense)
 
     r = with_config(sub.add_parser("directions", help="fit named and PCA latent directions (modern cGAN)"))
@@ -238,25 +270,27 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--check", type=int, default=200, help="samples for the slider-effect table")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--json", default=None)
-    r.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    r.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     r.set_defaults(fn=_cmd_directions)
 
     f = with_config(sub.add_parser("features", help="UMAP of discriminator and Lite0 features (for the Features page)"))
     f.add_argument("--set", action="append", choices=["cgan_disc", "ugan_disc", "lite0"], help="default: all three")
     f.add_argument("-k", type=int, default=8, help="k-means clusters")
     f.add_argument("--json", default=None, help="also write the separation numbers here")
-    f.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    f.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     f.set_defaults(fn=_cmd_features)
 
     rp = sub.add_parser("report", help="markdown tables of the stored results (for the README)")
-    rp.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
-    rp.add_argument("--bench", default=str(PROJECT_ROOT / "bench" / "results.json"))
+    rp.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
+    rp.add_argument("--bench", default=str(PROJECT_ROOT / "bench"), help="folder of the benchmark JSON files")
+    rp.add_argument("--readme", default=None, help="only rewrite the benchmark table between its markers here")
     rp.set_defaults(fn=_cmd_report)
 
-    b = with_config(sub.add_parser("bench", help="generation and training speed"))
+    b = with_config(sub.add_parser("bench", help="generation, training, dense-map and UMAP speed"))
     b.add_argument("--json", default=None, help="also write the figures to this file")
     b.add_argument("--repeats", type=int, default=20)
-    b.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    b.add_argument("--dense-res", type=float, default=2.0, help="cell size (degrees) of the timed dense map")
+    b.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     b.set_defaults(fn=_cmd_bench)
 
     g = with_config(sub.add_parser("generate", help="write a grid of generated views at a place"))
@@ -267,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--arch", choices=["paper", "modern"], default="modern")
     g.add_argument("--out", default="grid.png")
     g.add_argument("--json", action="store_true", help="also print a JSON line")
-    g.add_argument("--checkpoints", default=str(PROJECT_ROOT / "checkpoints"))
+    g.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     g.set_defaults(fn=_cmd_generate)
     return p
 

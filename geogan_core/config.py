@@ -27,11 +27,15 @@ _KINDS = ("rgb", "gray")
 
 
 def _expand(value: str) -> str:
-    """Replace ``${VAR}`` and ``${VAR:-default}`` with environment values."""
+    """Replace ``${VAR}`` and ``${VAR:-default}`` with environment values (paths).
+
+    A relative path in the environment is taken from the working folder (where the user typed
+    it); the rest of the value stays relative to the config file.
+    """
 
     def sub(m: re.Match[str]) -> str:
         env = os.environ.get(m.group(1))
-        return env if env else (m.group(2) or "")
+        return os.path.abspath(env) if env else (m.group(2) or "")
 
     return _ENV_REF.sub(sub, value)
 
@@ -127,6 +131,13 @@ class StudyArea:
     def to_dict(self) -> dict[str, Any]:
         """Plain-types view of the config (for checkpoints and manifests)."""
         return plain(dataclasses.asdict(self))
+
+
+def require_file(area: StudyArea, path: Path, what: str, key: str) -> Path:
+    """``path`` when it is a file, else a DataNotFoundError naming the config key that points at it."""
+    if not Path(path).is_file():
+        raise DataNotFoundError(f"{what} {path} not found; check {key} in {area.config_path.name} or GEOGAN_DATA")
+    return Path(path)
 
 
 def plain(obj: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -46,6 +47,16 @@ def write_png(image: np.ndarray, path: Path) -> None:
 def save_grid(imgs: torch.Tensor, path: Path, ncol: int = 8) -> None:
     """Save a batch of generator outputs as one PNG grid."""
     write_png(grid(to_uint8(imgs), ncol), path)
+
+
+def data_uris(images: np.ndarray | list[np.ndarray]) -> list[str]:
+    """PNG ``data:`` URIs of uint8 images, for ``st.image``.
+
+    The page then holds the pixels itself: Streamlit's media store drops a session's files as
+    soon as that session reruns, so with several users a file still on screen could be deleted
+    by another user's rerun and answer 404 (seen under ``make load``).
+    """
+    return ["data:image/png;base64," + base64.b64encode(png_bytes(np.asarray(im))).decode("ascii") for im in images]
 
 
 def gif_bytes(frames: np.ndarray, ms_per_frame: int = 150) -> bytes:

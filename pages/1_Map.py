@@ -14,7 +14,6 @@ st.set_page_config(page_title="Map - GeoGAN Explorer", page_icon=":world_map:", 
 
 @st.cache_resource(show_spinner="Opening the study area's layers and photos...")
 def get_explorer() -> "gc.Explorer":
-    gc.use_local_assets(STATIC)
     explorer = gc.shared_explorer()
     _ = explorer.data  # open the photo index once, here, under the spinner
     return explorer
@@ -62,6 +61,8 @@ except gc.GeoGanError as e:
 init_state(models or ["modern"])
 ss = st.session_state
 st.title("What is it like down there?")
+if note := gc.local_assets_note(STATIC):
+    st.warning(note)
 for note in ss.link_notes:
     st.warning(note)
 
@@ -122,19 +123,20 @@ st.markdown("**Land cover around the place:** "
 
 st.markdown("**Overhead patch** (the model's condition, "
             f"{explorer.area.patch.size_px} x {explorer.area.patch.res_m / 1000:g} km pixels)")
-st.image(list(rep.layers.values()), caption=list(rep.layers), width=96)
+st.image(gc.data_uris(rep.layers.values()), caption=list(rep.layers), width=96)
 
 if rep.generation is None:
     st.error(rep.generation_error or "No generated views.")
 else:
     g = rep.generation
     st.markdown(f"**{g.n} generated ground views** ({g.arch}, seed {g.seed}, {g.seconds * 1000:.0f} ms model time)")
-    st.image(list(g.images), width=128)
+    st.image(gc.data_uris(g.images), width=128)
     c1, c2 = st.columns(2)
-    c1.download_button("Download grid (PNG)", gc.png_bytes(gc.grid(g.images, ncol=8)),
+    # downloads are made when pressed (a deferred file survives other users' reruns; see gc.data_uris)
+    c1.download_button("Download grid (PNG)", lambda: gc.png_bytes(gc.grid(g.images, ncol=8)),
                        file_name=f"geogan_{g.lat:.3f}_{g.lon:.3f}_s{g.seed}.png", mime="image/png")
     settings = {**view.to_query(), "checkpoint": g.checkpoint, "land_cover": rep.land_name}
-    c2.download_button("Download settings (JSON)", json.dumps(settings, indent=2),
+    c2.download_button("Download settings (JSON)", lambda: json.dumps(settings, indent=2),
                        file_name="geogan_view.json", mime="application/json")
 
 st.markdown("**Urban or rural? Each method's vote** (classifiers fitted on the train-split places; "
@@ -158,4 +160,4 @@ st.dataframe([{"distance (km)": round(p.distance_km, 1), "panorama": p.pano_id, 
                "split": p.split, "lat": round(p.lat, 4), "lon": round(p.lon, 4)} for p in rep.nearest],
              hide_index=True)
 for p in rep.nearest[:2]:
-    st.image(list(p.views), width=128, caption=[f"{p.distance_km:,.1f} km"] + [""] * (len(p.views) - 1))
+    st.image(gc.data_uris(p.views), width=128, caption=[f"{p.distance_km:,.1f} km"] + [""] * (len(p.views) - 1))

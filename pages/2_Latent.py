@@ -31,12 +31,15 @@ def interpolate(kind: str, a: tuple, b: tuple, k: int, seed: int, arch: str):
 
 try:
     editor = get_editor()
-    directions = editor.directions
     channel_layers = editor.ex.stack.layer_configs
     models = [m for m in editor.ex.available() if m in ("modern", "paper")]
 except gc.GeoGanError as e:
     st.error(str(e))
     st.stop()
+try:  # the directions are optional: a broken file disables them, not the page
+    directions, directions_error = editor.directions, None
+except gc.GeoGanError as e:
+    directions, directions_error = None, f"The latent directions are unavailable: {e}"
 named = [n for n, k in zip(directions.names, directions.kind, strict=True) if k == "semantic"] if directions else []
 pcs = [n for n, k in zip(directions.names, directions.kind, strict=True) if k == "pca"] if directions else []
 edit_keys = [f"e_{n}" for n in gc.PHYSICAL_EDITS] + [f"d_{n}" for n in named + pcs]
@@ -47,14 +50,12 @@ def init_state() -> None:
         return
     notes: list[str] = []
     q = st.query_params.to_dict()
-    view, notes = gc.parse_view_params(q, ["modern"])
+    view, notes = gc.parse_view_params(q, ["modern"], max_n=MAX_N, default_n=8)
     sliders = {**{f"e_{k}": v for k, v in gc.parse_slider_params(q, "e_", list(gc.PHYSICAL_EDITS), 1.0, notes).items()},
                **{f"d_{k}": v for k, v in gc.parse_slider_params(q, "d_", named + pcs, SIGMA, notes).items()}}
     place = f"{view.lat:.4f}, {view.lon:.4f}" if view.lat is not None else "55.75, 37.62"
-    if view.n > MAX_N:
-        notes.append(f"n={view.n} in the link is above this page's limit of {MAX_N}; using {MAX_N}.")
     st.session_state.update({k: 0.0 for k in edit_keys}, **sliders, place=place, seed=view.seed,
-                            n=min(view.n, MAX_N) if "n" in q else 8, keep=q.get("keep") == "1", notes=notes)
+                            n=view.n, keep=q.get("keep") == "1", notes=notes)
 
 
 def go_to_preset() -> None:
@@ -73,6 +74,8 @@ ss = st.session_state
 st.title("Latent sliders")
 for note in ss.notes:
     st.warning(note)
+if directions_error:
+    st.warning(directions_error)
 
 with st.sidebar:
     st.selectbox("Place", ["(typed below)", *PLACES], key="preset", on_change=go_to_preset)
@@ -102,7 +105,7 @@ with left:
         with st.expander("Unsupervised directions (PCA of w)"):
             for name in pcs:
                 st.slider(name, -SIGMA, SIGMA, step=0.5, key=f"d_{name}")
-    else:
+    elif not directions_error:
         st.info("No latent directions shipped yet: `python -m geogan_core directions`.")
 
 edits = tuple((k, float(ss[f"e_{k}"])) for k in gc.PHYSICAL_EDITS if ss[f"e_{k}"])
@@ -124,12 +127,12 @@ except gc.GeoGanError as e:
 with right:
     st.subheader(f"{lat:.3f}, {lon:.3f}, seed {ss.seed}")
     st.markdown("**Overhead condition: original (top) and edited (bottom)**")
-    st.image(list(gc.layer_images(patch, channel_layers).values()), width=72)
-    st.image(list(gc.layer_images(edited_patch, channel_layers).values()), width=72)
+    st.image(gc.data_uris(gc.layer_images(patch, channel_layers).values()), width=72)
+    st.image(gc.data_uris(gc.layer_images(edited_patch, channel_layers).values()), width=72)
     st.markdown("**Original views**")
-    st.image(list(base), width=96)
+    st.image(gc.data_uris(base), width=96)
     st.markdown("**Edited views**" + ("" if edits or moves else " (move a slider)"))
-    st.image(list(edited), width=96)
+    st.image(gc.data_uris(edited), width=96)
 
 st.subheader("Interpolation")
 kind = st.radio("Between", ["seeds", "places"], horizontal=True,
@@ -143,7 +146,8 @@ else:
     a, b = (lat, lon), PLACES[to]
 try:
     frames = interpolate(kind, a, b, k, int(ss.seed), arch)
-    st.image(list(frames), width=96)
-    st.download_button("Download GIF", gc.gif_bytes(frames), file_name="geogan_interpolation.gif", mime="image/gif")
+    st.image(gc.data_uris(frames), width=96)
+    st.download_button("Download GIF", lambda: gc.gif_bytes(frames), file_name="geogan_interpolation.gif",
+                       mime="image/gif")
 except gc.GeoGanError as e:
     st.error(str(e))

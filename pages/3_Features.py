@@ -56,7 +56,12 @@ except gc.GeoGanError as e:
             st.error(str(err))
     st.stop()
 
-if emb.key != gc.embedding_key(explorer, feature_set):
+try:
+    current_key = gc.embedding_key(explorer, feature_set)
+except gc.GeoGanError as e:  # a broken checkpoint: show the stored embedding, say what to fix
+    current_key = None
+    st.error(f"{e}. The stored embedding below cannot be checked or recomputed until this is fixed.")
+if current_key is not None and emb.key != current_key:
     st.warning("This embedding was computed for other data or checkpoints; recompute it for the current ones.")
     if st.button("Recompute"):
         bar = st.progress(0.0)
@@ -89,8 +94,12 @@ selected = sorted({int(p["customdata"]) for p in points if p.get("customdata") i
 if selected:
     st.subheader(f"{len(selected)} selected views")
     shown = selected[:48]
-    st.image(list(gc.embedding_images(explorer, emb, shown)), width=64)
-    gc.use_local_assets(Path(__file__).resolve().parents[1] / "static")
+    try:
+        st.image(gc.data_uris(gc.embedding_images(explorer, emb, shown)), width=64)
+    except gc.GeoGanError as e:
+        st.warning(f"The selected views cannot be shown: {e}")
+    if note := gc.local_assets_note(Path(__file__).resolve().parents[1] / "static"):
+        st.warning(note)
     fmap = gc.points_map(pts["lat"][shown], pts["lon"][shown], get_background())
     st_folium(fmap, key="sel_map", height=320, use_container_width=True, returned_objects=[])
 else:
@@ -99,7 +108,10 @@ else:
 
 st.subheader("Clusters (k-means)")
 st.dataframe(emb.clusters, hide_index=True)
-for c in emb.clusters:
-    members = np.flatnonzero(emb.cluster == c["cluster"])[:: max(1, c["size"] // 8)][:8]
-    st.image(list(gc.embedding_images(explorer, emb, list(members))), width=56,
-             caption=[f"cluster {c['cluster']}"] + [""] * (len(members) - 1))
+try:
+    for c in emb.clusters:
+        members = np.flatnonzero(emb.cluster == c["cluster"])[:: max(1, c["size"] // 8)][:8]
+        st.image(gc.data_uris(gc.embedding_images(explorer, emb, list(members))), width=56,
+                 caption=[f"cluster {c['cluster']}"] + [""] * (len(members) - 1))
+except gc.GeoGanError as e:
+    st.warning(f"The cluster examples cannot be shown: {e}")

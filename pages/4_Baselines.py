@@ -16,10 +16,22 @@ def get_explorer() -> "gc.Explorer":
     return gc.shared_explorer()
 
 
+@st.cache_data(ttl=60, show_spinner="Checking the study area's data and models...")
+def study_problems() -> list[str]:
+    return gc.study_status().problems
+
+
 def progress_bar():
     bar = st.progress(0.0)
     return lambda done, total, msg: bar.progress(min(done / max(total, 1), 1.0), text=msg)
 
+
+problems = study_problems()
+for problem in problems:
+    st.warning(problem)
+if problems:
+    st.caption("Recompute needs the study area's data and models: fix the problems above first. Stored results "
+               "are shown as they were computed.")
 
 try:
     result = gc.load_results("evaluate")

@@ -138,7 +138,7 @@ def train_tiny(area, arch, run_dir, epochs=1, **kw):
     from geogan_core.models.registry import ModelConfig
     from geogan_core.training.loop import TrainConfig, train_gan
 
-    mcfg = ModelConfig(arch, in_channels=area.channels, ngf=8, ndf=8)
+    mcfg = ModelConfig(arch, in_channels=area.channels, ngf=8, ndf=8, n_classes=17 if arch == "modern" else 0)
     tcfg = TrainConfig(epochs=epochs, batch_size=8, seed=0, device="cpu", **kw)
     return train_gan(area, mcfg, tcfg, load_paired(area), run_dir)
 

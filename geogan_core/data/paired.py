@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geogan_core.config import StudyArea
+from geogan_core.config import StudyArea, require_file
 from geogan_core.data.photos import load_views, read_photo_table
 from geogan_core.data.splits import SPLITS, blocked_split
 from geogan_core.errors import DataError
@@ -96,8 +96,12 @@ _ARRAYS = ("loc_lat", "loc_lon", "loc_pano", "loc_image", "loc_class", "loc_labe
 
 
 def cache_key(area: StudyArea) -> str:
-    """Hash of everything the paired cache depends on."""
-    st = area.photos.csv.stat()
+    """Hash of everything the paired cache depends on.
+
+    Raises:
+        DataNotFoundError: If the photo table is missing.
+    """
+    st = require_file(area, area.photos.csv, "photo table", "[photos].csv").stat()
     parts = {"v": CACHE_VERSION, "csv": [str(area.photos.csv), st.st_size, st.st_mtime_ns],
              "patch": area.to_dict()["patch"], "layers": area.to_dict()["layers"],
              "landcover": area.to_dict()["landcover"], "split": area.to_dict()["split"],
@@ -114,11 +118,13 @@ def load_paired(area: StudyArea, stack: OverheadStack | None = None, landcover: 
     """Load the paired dataset, building its cache first when missing or stale.
 
     Raises:
-        DataNotFoundError: If the photo table or a layer is missing.
-        DataError: If no photo could be used.
+        DataNotFoundError: If the photo table, a layer or the land cover is missing.
+        DataError: If no photo could be used, or the cache cannot be written.
     """
     folder = _cache_dir(area)
     if not (folder / "meta.json").is_file():
+        if landcover is None:
+            require_file(area, area.landcover.path, "land-cover raster", "[landcover].path")
         _build(area, folder, stack or OverheadStack(area), landcover or LandCover(area.landcover), progress)
     meta = json.loads((folder / "meta.json").read_text())
     arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="r" if k.startswith("views") else None,
@@ -137,8 +143,9 @@ def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandC
     for rec in track(table.records, len(table.records), "decoding photos", progress):
         try:
             v128 = load_views(rec.image, vpi, 128)
-        except DataError as e:
-            skipped.append((-1, str(e)))
+        except DataError:
+            name = os.path.relpath(rec.image, area.photos.csv.parent)
+            skipped.append((rec.row or -1, f"cannot decode image {name} (corrupt or not an image)"))
             continue
         views[128].append(v128)
         views[64].append(np.stack([np.asarray(_downscale(v, 64)) for v in v128]))
@@ -149,6 +156,7 @@ def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandC
     if not locs:
         raise DataError(f"no usable photo in {area.photos.csv} ({len(skipped)} rows skipped); "
                         f"first problem: {skipped[0][1] if skipped else 'empty table'}")
+    skipped.sort(key=lambda s: s[0])
     table.skipped = skipped
     table.warn_skipped(str(area.photos.csv))
     lat = np.array([x["lat"] for x in locs], np.float64)
@@ -168,8 +176,12 @@ def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandC
     }
     meta = {"key": cache_key(area), "group_names": area.landcover.group_names,
             "channel_names": stack.channel_names, "skipped": skipped}
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".paired-", dir=folder.parent))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".paired-", dir=folder.parent))
+    except OSError as e:
+        raise DataError(f"cannot create the data cache in {folder.parent} ({e.strerror or e}); make it "
+                        f"writable or point GEOGAN_CACHE at a writable folder") from e
     try:
         for k, v in arrays.items():
             np.save(tmp / f"{k}.npy", v, allow_pickle=False)
@@ -179,6 +191,9 @@ def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandC
         except OSError:  # another process finished the same build first: keep its copy
             if not (folder / "meta.json").is_file():
                 raise
+    except OSError as e:
+        raise DataError(f"cannot write the data cache {folder} ({e.strerror or e}); free some disk space or "
+                        f"point GEOGAN_CACHE at another folder, then retry (nothing half-written was kept)") from e
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -27,6 +27,7 @@ class PhotoRecord:
     lon: float
     pano_id: str
     extra: dict[str, str] = field(default_factory=dict)
+    row: int = 0  # line in the CSV (1 is the header), for messages about this photo
 
 
 @dataclass
@@ -94,30 +95,41 @@ def read_photo_table(csv_path: Path, check_files: bool = True) -> PhotoTable:
     csv_path = Path(csv_path)
     if not csv_path.is_file():
         raise DataNotFoundError(f"photo table {csv_path} not found; check [photos].csv in the config")
-    records, skipped = [], []
-    with csv_path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or "image" not in reader.fieldnames:
-            raise DataError(f"{csv_path} needs an 'image' column (and 'lat','lon'); "
-                            f"found {reader.fieldnames}")
-        for i, row in enumerate(reader, start=2):  # row 1 is the header
-            name = (row.get("image") or "").strip()
-            if not name:
-                skipped.append((i, "no image path"))
-                continue
-            image = (csv_path.parent / name).resolve()
-            if check_files and not image.is_file():
-                skipped.append((i, f"missing file {name}"))
-                continue
-            try:
-                lat, lon = _parse_coord(row, image)
-            except CoordinateError as e:
-                skipped.append((i, str(e)))
-                continue
-            pano = (row.get("pano_id") or "").strip() or image.stem
-            extra = {k: v for k, v in row.items() if k not in ("image", "lat", "lon", "pano_id") and k}
-            records.append(PhotoRecord(image, lat, lon, pano, extra))
+    records: list[PhotoRecord] = []
+    skipped: list[tuple[int, str]] = []
+    try:
+        with csv_path.open(newline="", encoding="utf-8-sig") as f:
+            _read_rows(csv.DictReader(f), csv_path, check_files, records, skipped)
+    except UnicodeDecodeError as e:
+        raise DataError(f"photo table {csv_path} is not UTF-8 text ({e.reason}); save it as UTF-8 CSV") from e
+    except csv.Error as e:
+        raise DataError(f"photo table {csv_path} is not a readable CSV ({e}); fix the file") from e
     return PhotoTable(records, skipped)
+
+
+def _read_rows(reader: csv.DictReader[str], csv_path: Path, check_files: bool, records: list[PhotoRecord],
+               skipped: list[tuple[int, str]]) -> None:
+    """Fill ``records`` with the usable rows of a photo CSV and ``skipped`` with (line, reason) of the others."""
+    if not reader.fieldnames or "image" not in reader.fieldnames:
+        raise DataError(f"{csv_path} needs an 'image' column (and 'lat','lon'); "
+                        f"found {reader.fieldnames}")
+    for i, row in enumerate(reader, start=2):  # row 1 is the header
+        name = (row.get("image") or "").strip()
+        if not name:
+            skipped.append((i, "no image path"))
+            continue
+        image = (csv_path.parent / name).resolve()
+        if check_files and not image.is_file():
+            skipped.append((i, f"missing file {name}"))
+            continue
+        try:
+            lat, lon = _parse_coord(row, image)
+        except CoordinateError as e:
+            skipped.append((i, str(e)))
+            continue
+        pano = (row.get("pano_id") or "").strip() or image.stem
+        extra = {k: v for k, v in row.items() if k not in ("image", "lat", "lon", "pano_id") and k}
+        records.append(PhotoRecord(image, lat, lon, pano, extra, row=i))
 
 
 def load_views(path: Path, views_per_image: int, size: int) -> np.ndarray:

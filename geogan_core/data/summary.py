@@ -15,13 +15,35 @@ from geogan_core.geo.grid import check_latlon
 from geogan_core.geo.stack import LandCover, OverheadStack, layer_images
 from geogan_core.imaging import grid
 
+MAX_LISTED = 20
+
+
+def skipped_lines(skipped: list[tuple[int, str]], limit: int = MAX_LISTED) -> list[str]:
+    """Skipped photo rows as ``row N: reason`` lines: the first ``limit``, then how many more."""
+    lines = [f"row {row}: {why}" if row > 0 else why for row, why in skipped[:limit]]
+    if len(skipped) > limit:
+        lines.append(f"... and {len(skipped) - limit} more")
+    return lines
+
+
+def skipped_warning(summary: dict[str, Any], shown: int = 3) -> str | None:
+    """One warning about a summary's skipped photo rows (None when every row was used)."""
+    n = summary.get("skipped_rows", 0)
+    if not n:
+        return None
+    lines = summary.get("skipped", [])
+    first = "; ".join(lines[:shown]) + ("; ..." if n > shown else "")
+    return (f"{n} row(s) of the photo table {summary.get('photo_table', '')} were skipped ({first}); fix or "
+            f"remove them (`python -m geogan_core data summary` lists them). The other photos are used.")
+
 
 def data_summary(area: StudyArea) -> dict[str, Any]:
     """Counts and sanity checks of a study area (builds the paired cache on first use).
 
     Returns:
         A JSON-ready dict with at least ``panoramas``, ``views``, ``labelled_locations``,
-        ``label_counts``, ``overhead_layers`` and ``splits``.
+        ``label_counts``, ``overhead_layers`` and ``splits``; ``skipped`` lists the photo rows
+        that were left out, each with its reason.
     """
     data = load_paired(area)
     labelled = data.loc_label >= 0
@@ -43,7 +65,9 @@ def data_summary(area: StudyArea) -> dict[str, Any]:
         "label_counts": label_counts,
         "label_sources": dict(Counter(str(s) for s in data.loc_label_source)),
         "landcover_classes": {str(k): v for k, v in sorted(Counter(int(c) for c in data.loc_class).items())},
+        "photo_table": str(area.photos.csv),
         "skipped_rows": len(data.skipped),
+        "skipped": skipped_lines(data.skipped),
         "overhead_layers": [{"name": layer.name, "kind": layer.kind, "channels": layer.channels,
                              "file": str(layer.path)} for layer in area.layers],
         "condition_shape": list(data.patches.shape[1:]),

@@ -1,15 +1,19 @@
-"""Benchmarks behind ``python -m geogan_core bench``: generation and training speed, side by side."""
+"""Benchmarks behind ``python -m geogan_core bench``: generation, training, dense-map and UMAP speed."""
 
 from __future__ import annotations
 
 import platform
 import statistics
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from geogan_core.data.paired import load_paired
+from geogan_core.evaluation.dense import dense_maps
+from geogan_core.evaluation.embedding import compute_embedding
 from geogan_core.inference.generate import Explorer, latents
 from geogan_core.models.registry import ModelConfig
 from geogan_core.progress import track
@@ -33,12 +37,16 @@ def machine() -> str:
     return f"{machine_name(device)}, Python {platform.python_version()}"
 
 
-def run_benchmarks(explorer: Explorer, repeats: int = 20, train_steps: int = 8) -> dict[str, Any]:
-    """Measure generation time (1/16/64 views) per shipped GAN and training throughput per architecture.
+def run_benchmarks(explorer: Explorer, repeats: int = 20, train_steps: int = 8,
+                   dense_res: float = 2.0) -> dict[str, Any]:
+    """Measure generation, training, dense-map and UMAP times, side by side in one process.
 
-    Generation: model time only (condition encoder + generator), median and p95 over ``repeats``.
-    Training: images/s over ``train_steps`` steps of batch 64 on the real training views, after one
-    warm-up step, for each architecture in the same process (ratios are comparable).
+    Generation: model time only (condition encoder + generator) for 1/16/64 views per shipped GAN,
+    median and p95 over ``repeats``. Training: images/s over ``train_steps`` steps of batch 64 on
+    the real training views, after one warm-up step, per architecture. Dense map: every method's
+    urban probability for all land cells of a ``dense_res``-degree world grid, from scratch (the
+    0.5-degree maps of ``results/`` have 16x the cells at 2 degrees). UMAP: recomputing the
+    Features page's discriminator-feature embedding (features, PCA, UMAP, k-means) from scratch.
     """
     out: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "generation_ms": {},
                            "training_images_per_s": {}}
@@ -58,9 +66,22 @@ def run_benchmarks(explorer: Explorer, repeats: int = 20, train_steps: int = 8) 
         batches = trainer.batches.epoch(0, 0, 64)[: train_steps + 1]
         trainer.train_step(*batches[0])
         t0 = time.perf_counter()
-        for real, p in batches[1:]:
-            trainer.train_step(real, p)
+        for batch in batches[1:]:
+            trainer.train_step(*batch)
         seconds = time.perf_counter() - t0
         out["training_images_per_s"][name] = round(64 * (len(batches) - 1) / seconds, 1)
         out["training_images_per_s"][f"{name}_width"] = cfg.ngf
+    with tempfile.TemporaryDirectory(prefix="geogan-bench-") as tmp:
+        if explorer.heads is not None and "modern" in explorer.available():
+            t0 = time.perf_counter()
+            dense = dense_maps(explorer, res_deg=dense_res, rebuild=True, folder=Path(tmp))
+            seconds = time.perf_counter() - t0
+            out["dense_map"] = {"res_deg": dense_res, "land_cells": dense["land_cells"],
+                                "methods": list(dense["methods"]), "seconds": round(seconds, 1),
+                                "cells_per_s": round(dense["land_cells"] / seconds, 1)}
+        if "modern" in explorer.available():
+            t0 = time.perf_counter()
+            emb = compute_embedding(explorer, "cgan_disc", folder=Path(tmp))
+            out["umap_recompute"] = {"feature_set": "cgan_disc", "points": emb.scores["n_points"],
+                                     "seconds": round(time.perf_counter() - t0, 1)}
     return out

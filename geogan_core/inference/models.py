@@ -18,7 +18,11 @@ from geogan_core.checkpoint import (
     sha256,
 )
 from geogan_core.config import PROJECT_ROOT
-from geogan_core.errors import CheckpointError
+from geogan_core.errors import CheckpointError, GeoGanError
+
+GAN_ARCHS = ("modern", "paper", "ugan")
+_REMAKE = {"directions": "python -m geogan_core directions",
+           "landcover_heads": "python -m geogan_core evaluate --save-heads --json results/evaluate.json"}
 
 
 def default_checkpoints() -> Path:
@@ -43,6 +47,11 @@ class LoadedGAN:
         return f"{self.path.name}@{self.sha256[:12]}"
 
 
+def remake_command(name: str) -> str:
+    """The command that writes manifest entry ``name`` again."""
+    return _REMAKE.get(name, f"python -m geogan_core export {name}")
+
+
 def _entry_path(folder: Path, name: str) -> tuple[Path, dict[str, Any]]:
     manifest = read_manifest(folder)
     if name not in manifest:
@@ -50,6 +59,9 @@ def _entry_path(folder: Path, name: str) -> tuple[Path, dict[str, Any]]:
         raise CheckpointError(f"no {name!r} model in {Path(folder) / MANIFEST} (available: {have}); "
                               f"train it with `python -m geogan_core train` and export it")
     entry = manifest[name]
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+        raise CheckpointError(f"the {name!r} entry of {Path(folder) / MANIFEST} names no file; restore the "
+                              f"manifest from git or write the model again (`{remake_command(name)}`)")
     return Path(folder) / entry["file"], entry
 
 
@@ -63,7 +75,8 @@ def verified_path(folder: Path, name: str) -> tuple[Path, str]:
     digest = sha256(path) if path.is_file() else ""
     if path.is_file() and entry.get("sha256") and digest != entry["sha256"]:
         raise CheckpointError(f"{path} does not match the sha256 in {MANIFEST}; it is corrupt or was "
-                              f"replaced: restore it with `git checkout {path.name}` or re-export it")
+                              f"replaced: restore it from git (`git checkout -- checkpoints/{path.name}`) or "
+                              f"re-export it (`{remake_command(name)}`)")
     return path, digest
 
 
@@ -80,7 +93,26 @@ def load_gan(name: str, folder: Path) -> LoadedGAN:
     """
     path, digest = verified_path(folder, name)
     G, D, ckpt = gan_from_checkpoint(path)
+    arch = ckpt["model_config"].get("arch")
+    if name in GAN_ARCHS and arch != name:
+        raise CheckpointError(f"{path} holds a {arch!r} GAN but {MANIFEST} lists it as the {name!r} model; "
+                              f"the file was replaced: restore it from git or re-export it "
+                              f"(`python -m geogan_core export {name}`)")
     return LoadedGAN(name, G, D, path, digest, ckpt)
+
+
+def check_listed(folder: Path, name: str) -> str | None:
+    """Load one manifest entry as the app would; the problem as a message, or None when it is usable."""
+    try:
+        entry = read_manifest(folder).get(name, {})
+        if name in GAN_ARCHS:
+            load_gan(name, folder)
+        else:
+            path = verified_path(folder, name)[0]
+            load_checkpoint(path, entry.get("kind"))
+    except GeoGanError as e:
+        return str(e)
+    return None
 
 
 def load_scene_head(folder: Path) -> tuple[nn.Module, list[str]]:

@@ -49,18 +49,21 @@ def _int(raw: str, name: str, default: int, lo: int, hi: int, notes: list[str]) 
     return int(value)
 
 
-def parse_view_params(query: Mapping[str, str], models: list[str]) -> tuple[ViewParams, list[str]]:
+def parse_view_params(query: Mapping[str, str], models: list[str], max_n: int = MAX_VIEWS,
+                      default_n: int = DEFAULT_N) -> tuple[ViewParams, list[str]]:
     """Read view settings from URL query parameters; bad values fall back with a note each.
 
     Args:
         query: The page's query parameters.
         models: Model names that can be chosen (the first is the default).
+        max_n: The page's largest number of views (a larger ``n`` is capped to it).
+        default_n: Views when the link has no usable ``n``.
 
     Returns:
         The settings and a list of human-readable notes about ignored or capped values.
     """
     notes: list[str] = []
-    p = ViewParams(model=models[0] if models else "modern")
+    p = ViewParams(model=models[0] if models else "modern", n=default_n)
     if "lat" in query or "lon" in query:
         try:
             p.lat, p.lon = check_latlon(query.get("lat", ""), query.get("lon", ""))
@@ -69,7 +72,7 @@ def parse_view_params(query: Mapping[str, str], models: list[str]) -> tuple[View
     if "seed" in query:
         p.seed = _int(query["seed"], "seed", 0, 0, 2**31 - 1, notes)
     if "n" in query:
-        p.n = _int(query["n"], "n", DEFAULT_N, 1, MAX_VIEWS, notes)
+        p.n = _int(query["n"], "n", default_n, 1, max_n, notes)
     if "model" in query:
         if query["model"] in models:
             p.model = query["model"]

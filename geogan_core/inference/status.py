@@ -8,9 +8,9 @@ from typing import Any
 
 from geogan_core.checkpoint import read_manifest
 from geogan_core.config import load_config
-from geogan_core.data.summary import data_summary
+from geogan_core.data.summary import data_summary, skipped_warning
 from geogan_core.errors import GeoGanError
-from geogan_core.inference.models import default_checkpoints
+from geogan_core.inference.models import check_listed, default_checkpoints
 
 
 @dataclass
@@ -25,7 +25,7 @@ class StudyStatus:
 
 
 def study_status(config: str | Path | None = None, checkpoints: Path | None = None) -> StudyStatus:
-    """Check a study area's data and the shipped checkpoints.
+    """Check a study area's data and the shipped checkpoints (each one is loaded once to prove it usable).
 
     Args:
         config: Study-area TOML (default ``configs/world.toml``).
@@ -37,6 +37,9 @@ def study_status(config: str | Path | None = None, checkpoints: Path | None = No
         area = load_config(config)
         status.name, status.config = area.name, str(area.config_path)
         status.summary = data_summary(area)
+        skipped = skipped_warning(status.summary)
+        if skipped:
+            status.problems.append(skipped)
     except GeoGanError as e:
         status.problems.append(str(e))
     try:
@@ -49,9 +52,11 @@ def study_status(config: str | Path | None = None, checkpoints: Path | None = No
                                f"`python -m geogan_core train cgan` and `python -m geogan_core export modern`")
     for name, entry in manifest.items():
         present = (Path(checkpoints) / entry.get("file", "")).is_file()
-        if not present:
-            status.problems.append(f"checkpoint {entry.get('file')} listed for {name!r} is missing from {checkpoints}")
+        problem = check_listed(checkpoints, name)
+        if problem:
+            status.problems.append(f"model {name!r} is unusable: {problem}")
         status.models.append({"name": name, "file": entry.get("file"), "present": present,
+                              "usable": problem is None, "problem": problem,
                               "epochs": entry.get("epochs"), "metrics": entry.get("metrics", {}),
                               "machine": entry.get("machine"), "train_seconds": entry.get("train_seconds")})
     return status

@@ -7,7 +7,10 @@ copy behave the same in train and eval mode.
 
 Discriminator: spectral-norm strided convs -> pooled features ``h``; the logit is
 ``linear(h) + <proj(code), h>`` (a projection discriminator, Miyato & Koyama 2018, with
-the class embedding replaced by a learned projection of the overhead code).
+the class embedding replaced by a learned projection of the overhead code). With
+``n_classes > 0`` an auxiliary head predicts the place's land-cover class from ``h`` alone
+(AC-GAN, Odena et al. 2017): trained on real views only, it tells the generator what a
+view of that land cover looks like, which the projection term alone did not.
 """
 
 from __future__ import annotations
@@ -90,7 +93,8 @@ class ModernGenerator(nn.Module):
 class ModernDiscriminator(nn.Module):
     """Spectral-norm projection discriminator; also the feature extractor for land cover."""
 
-    def __init__(self, in_channels: int, c_dim: int = 100, ndf: int = 64, image_size: int = 64) -> None:
+    def __init__(self, in_channels: int, c_dim: int = 100, ndf: int = 64, image_size: int = 64,
+                 n_classes: int = 0) -> None:
         super().__init__()
         self.encoder = ConditionEncoder(in_channels, c_dim, sn=True)
         n_down = {64: 4, 128: 5}[image_size]
@@ -103,13 +107,20 @@ class ModernDiscriminator(nn.Module):
         self.feature_dim = chans[-1]
         self.linear = spectral_norm(nn.Linear(self.feature_dim, 1))
         self.project = spectral_norm(nn.Linear(c_dim, self.feature_dim))
+        self.classify = nn.Linear(self.feature_dim, n_classes) if n_classes else None
 
     def features(self, img: torch.Tensor, patch: torch.Tensor | None = None) -> torch.Tensor:
         """Pooled image features ``(B, feature_dim)`` (mean over space)."""
         return self.body(img).mean(dim=(2, 3))
 
-    def forward(self, img: torch.Tensor, patch: torch.Tensor) -> torch.Tensor:
-        """One real/fake score per image, shape ``(B,)``."""
+    def forward(self, img: torch.Tensor, patch: torch.Tensor,
+                aux: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """One real/fake score per image, shape ``(B,)``; with ``aux``, also the land-cover logits."""
         h = self.features(img)
         code = self.encoder(patch)
-        return self.linear(h).flatten() + (self.project(code) * h).sum(1)
+        score = self.linear(h).flatten() + (self.project(code) * h).sum(1)
+        if not aux:
+            return score
+        if self.classify is None:
+            raise ValueError("this discriminator has no land-cover head (n_classes = 0)")
+        return score, self.classify(h)

@@ -15,7 +15,10 @@ from geogan_core.models.paper import PaperDiscriminator, PaperGenerator
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Shape of a GAN. ``arch`` is a registered name: ``paper``, ``modern`` or ``ugan``."""
+    """Shape of a GAN. ``arch`` is a registered name: ``paper``, ``modern`` or ``ugan``.
+
+    ``n_classes`` (modern only): land-cover classes of the discriminator's auxiliary head; 0 = none.
+    """
 
     arch: str
     in_channels: int
@@ -24,6 +27,7 @@ class ModelConfig:
     ngf: int = 64
     ndf: int = 64
     image_size: int = 64
+    n_classes: int = 0
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
@@ -31,6 +35,8 @@ class ModelConfig:
         for key in ("in_channels", "z_dim", "ngf", "ndf"):
             if getattr(self, key) <= 0:
                 raise ConfigError(f"model.{key} must be positive, got {getattr(self, key)}")
+        if self.n_classes < 0 or (self.n_classes and self.arch != "modern"):
+            raise ConfigError(f"n_classes {self.n_classes} not supported for {self.arch!r} (modern only, >= 0)")
         if self.image_size not in (64, 128) or (self.arch != "modern" and self.image_size != 64):
             raise ConfigError(f"image_size {self.image_size} not supported for {self.arch!r} "
                               f"(paper/ugan: 64; modern: 64 or 128)")
@@ -68,7 +74,8 @@ def _ugan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
 @register("modern")
 def _modern(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     return (ModernGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf, image_size=cfg.image_size),
-            ModernDiscriminator(cfg.in_channels, cfg.c_dim, cfg.ndf, image_size=cfg.image_size))
+            ModernDiscriminator(cfg.in_channels, cfg.c_dim, cfg.ndf, image_size=cfg.image_size,
+                                n_classes=cfg.n_classes))
 
 
 def build_gan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:

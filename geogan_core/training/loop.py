@@ -31,7 +31,7 @@ from geogan_core.errors import CheckpointError, ConfigError
 from geogan_core.imaging import save_grid
 from geogan_core.models.registry import ModelConfig, build_gan
 from geogan_core.training import distributed as dist
-from geogan_core.training.losses import d_loss, diff_augment, g_loss, mode_seeking
+from geogan_core.training.losses import class_loss, d_loss, diff_augment, g_loss, mode_seeking
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ class TrainConfig:
     diffaug: tuple[str, ...] | None = None  # modern: color, translation, cutout
     ema_decay: float | None = None  # modern: 0.999; 0 disables
     ms_weight: float | None = None  # mode-seeking weight; modern: 1.0
+    ac_weight: float | None = None  # land-cover head weight (modern with n_classes > 0): 1.0
+    ps_weight: float | None = None  # place seeking: one noise at two places should differ; modern: 1.0
     sample_every: int = 1
     keep_every: int = 10
     device: str = "auto"
@@ -68,6 +70,8 @@ class TrainConfig:
             (("color", "translation", "cutout") if modern else ()),
             ema_decay=self.ema_decay if self.ema_decay is not None else (0.999 if modern else 0.0),
             ms_weight=self.ms_weight if self.ms_weight is not None else (1.0 if modern else 0.0),
+            ac_weight=self.ac_weight if self.ac_weight is not None else (1.0 if modern else 0.0),
+            ps_weight=self.ps_weight if self.ps_weight is not None else (1.0 if modern else 0.0),
         )
 
     @classmethod
@@ -91,19 +95,24 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-class _Batches:
-    """Training views and their patches as tensors, shuffled per epoch by seed."""
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
-    def __init__(self, data: PairedData, size: int, device: torch.device) -> None:
+
+class _Batches:
+    """Training views, their patches and land-cover classes (-1: none) as tensors, shuffled per epoch."""
+
+    def __init__(self, data: PairedData, size: int, device: torch.device, n_classes: int) -> None:
         idx = np.flatnonzero(data.view_mask("train"))
         self.views = torch.from_numpy(np.ascontiguousarray(data.views(size)[idx])).permute(0, 3, 1, 2)
         self.patches = torch.from_numpy(data.patches[data.view_loc[idx]].astype(np.float32))
+        cls = data.loc_class[data.view_loc[idx]].astype(np.int64)
+        self.classes = torch.from_numpy(np.where((cls >= 0) & (cls < n_classes), cls, -1))
         self.device = device
 
     def __len__(self) -> int:
         return len(self.views)
 
-    def epoch(self, seed: int, epoch: int, batch: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def epoch(self, seed: int, epoch: int, batch: int) -> list[Batch]:
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)
         order = torch.randperm(len(self), generator=g)
         rank, world = dist.rank(), dist.world_size()
@@ -115,7 +124,7 @@ class _Batches:
             x = self.views[ids].to(self.device).float() / 127.5 - 1
             flip = torch.rand(len(ids), generator=g) < 0.5
             x[flip.to(self.device)] = x[flip.to(self.device)].flip(-1)
-            out.append((x, self.patches[ids].to(self.device)))
+            out.append((x, self.patches[ids].to(self.device), self.classes[ids].to(self.device)))
         return out
 
 
@@ -165,12 +174,15 @@ class GanTrainer:
         if resume and (self.run_dir / "latest.pt").is_file():
             self._resume(self.run_dir / "latest.pt")
         distributed = dist.world_size() > 1
-        self.G_train, self.D_train = (DDP(self.G), DDP(self.D)) if distributed else (self.G, self.D)
+        # the land-cover head only sees real views: other forwards leave it without a gradient
+        self.G_train, self.D_train = ((DDP(self.G), DDP(self.D, find_unused_parameters=bool(model_cfg.n_classes)))
+                                      if distributed else (self.G, self.D))
         if cfg.compile and device.type == "cuda":
             self.G_train, self.D_train = torch.compile(self.G_train), torch.compile(self.D_train)
         # spectral norm under bf16 autocast was a suspect in an earlier collapse: only G runs in bf16
         self._autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and device.type == "cuda")
-        self.batches = _Batches(data, model_cfg.image_size, device)
+        self.batches = _Batches(data, model_cfg.image_size, device, model_cfg.n_classes)
+        self._ac = bool(model_cfg.n_classes and cfg.ac_weight)
         if len(self.batches) < cfg.batch_size:
             raise ConfigError(f"only {len(self.batches)} training views; need at least batch_size={cfg.batch_size}")
 
@@ -195,8 +207,11 @@ class GanTrainer:
     def _aug(self, x: torch.Tensor) -> torch.Tensor:
         return diff_augment(x, self.cfg.diffaug) if self.cfg.diffaug else x
 
-    def train_step(self, real: torch.Tensor, patch: torch.Tensor) -> dict[str, float]:
-        """One discriminator and one generator update; returns the losses."""
+    def train_step(self, real: torch.Tensor, patch: torch.Tensor, cls: torch.Tensor) -> dict[str, float]:
+        """One discriminator and one generator update; returns the losses.
+
+        ``cls`` holds each view's land-cover class (-1: none) for the auxiliary head.
+        """
         cfg, device, z_dim = self.cfg, self.device, self.model_cfg.z_dim
         b = real.shape[0]
         with torch.no_grad():
@@ -207,30 +222,47 @@ class GanTrainer:
         # also keeps DDP to one forward per backward
         self.opt_d.zero_grad(set_to_none=True)
         none = torch.zeros(1, device=device)
-        l_real, _ = d_loss(self.D_train(self._aug(real), patch), none, cfg.loss or "bce")
-        l_real.backward()
+        ac = torch.zeros((), device=device)
+        if self._ac:  # the land-cover head learns from real views only
+            score, logits = self.D_train(self._aug(real), patch, aux=True)
+            ac = class_loss(logits, cls)
+        else:
+            score = self.D_train(self._aug(real), patch)
+        l_real, _ = d_loss(score, none, cfg.loss or "bce")
+        (l_real + (cfg.ac_weight or 0.0) * ac).backward()
         _, l_fake = d_loss(none, self.D_train(self._aug(fake), patch), cfg.loss or "bce")
         l_fake.backward()
         self.opt_d.step()
-        # generator step; with mode seeking, the batch's second half repeats the first half's places
+        # generator step, in groups of n views: mode seeking adds another noise at the same places,
+        # place seeking the same noise at other places
         self.opt_g.zero_grad(set_to_none=True)
-        z = torch.randn(b, z_dim, device=device)
-        h = b // 2
-        gp = torch.cat([patch[:h], patch[:h]]) if cfg.ms_weight else patch
-        with self._autocast:
-            fake = self.G_train(z[: len(gp)], gp)
-        fake = fake.float()
-        loss_g = g_loss(self.D_train(self._aug(fake), gp), cfg.loss or "bce")
-        ms = torch.zeros((), device=device)
+        n = b // (1 + bool(cfg.ms_weight) + bool(cfg.ps_weight))
+        zs, ps, cs = [torch.randn(n, z_dim, device=device)], [patch[:n]], [cls[:n]]
         if cfg.ms_weight:
-            ms = mode_seeking(fake[:h], fake[h: 2 * h], z[:h], z[h: 2 * h])
-            loss_g = loss_g + cfg.ms_weight * ms
+            zs, ps, cs = zs + [torch.randn(n, z_dim, device=device)], ps + [ps[0]], cs + [cs[0]]
+        if cfg.ps_weight:
+            zs, ps, cs = zs + [zs[0]], ps + [patch[n: 2 * n]], cs + [cls[n: 2 * n]]
+        z, gp, gc = torch.cat(zs), torch.cat(ps), torch.cat(cs)
+        with self._autocast:
+            fake = self.G_train(z, gp)
+        fake = fake.float()
+        if self._ac:  # views should look like their place's land cover to the head
+            score, logits = self.D_train(self._aug(fake), gp, aux=True)
+            ac_g = class_loss(logits, gc)
+        else:
+            score, ac_g = self.D_train(self._aug(fake), gp), torch.zeros((), device=device)
+        loss_g = g_loss(score, cfg.loss or "bce") + (cfg.ac_weight or 0.0) * ac_g
+        groups = fake.split(n)
+        ms = mode_seeking(groups[0], groups[1], zs[0], zs[1]) if cfg.ms_weight else torch.zeros((), device=device)
+        pls = mode_seeking(groups[0], groups[-1], ps[0], ps[-1]) if cfg.ps_weight else torch.zeros((), device=device)
+        loss_g = loss_g + (cfg.ms_weight or 0.0) * ms + (cfg.ps_weight or 0.0) * pls
         loss_g.backward()
         self.opt_g.step()
         self.step += 1
         if self.G_ema is not None:  # warm-up: early on the average follows G closely
             _ema_update(self.G_ema, self.G, min(cfg.ema_decay or 0.0, (1 + self.step) / (10 + self.step)))
-        return {"d": (l_real + l_fake).item(), "g": loss_g.item(), "ms": ms.item()}
+        return {"d": (l_real + l_fake).item(), "g": loss_g.item(), "ms": ms.item(), "ps": pls.item(),
+                "ac_d": ac.item(), "ac_g": ac_g.item()}
 
     def _done(self) -> bool:
         return bool(self.cfg.max_steps and self.step >= self.cfg.max_steps)
@@ -241,11 +273,12 @@ class GanTrainer:
         fixed = _fixed_inputs(self.data, self.model_cfg, self.device)
         t_start = time.time()
         for epoch in range(self.start_epoch, cfg.epochs):
-            t0, seen, sums, n = time.time(), 0, dict.fromkeys(("d", "g", "ms"), 0.0), 0
+            t0, seen, n = time.time(), 0, 0
+            sums = dict.fromkeys(("d", "g", "ms", "ps", "ac_d", "ac_g"), 0.0)
             bar = tqdm(self.batches.epoch(cfg.seed, epoch, cfg.batch_size), leave=False,
                        desc=f"{self.model_cfg.arch} epoch {epoch + 1}/{cfg.epochs}", disable=not dist.is_main())
-            for real, patch in bar:
-                losses = self.train_step(real, patch)
+            for real, patch, cls in bar:
+                losses = self.train_step(real, patch, cls)
                 n += 1
                 seen += real.shape[0] * dist.world_size()
                 for k, v in losses.items():

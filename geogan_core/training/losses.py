@@ -1,4 +1,4 @@
-"""GAN losses, DiffAugment and the mode-seeking regulariser."""
+"""GAN losses, the land-cover class loss, DiffAugment and the mode-seeking regulariser."""
 
 from __future__ import annotations
 
@@ -21,10 +21,26 @@ def g_loss(fake: torch.Tensor, kind: str) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
 
 
-def mode_seeking(fake_a: torch.Tensor, fake_b: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> torch.Tensor:
-    """MSGAN regulariser (Mao et al. 2019): penalise images that change less than their noise."""
-    ratio = (fake_a - fake_b).abs().mean(dim=(1, 2, 3)) / (z_a - z_b).abs().mean(dim=1)
+def mode_seeking(fake_a: torch.Tensor, fake_b: torch.Tensor, in_a: torch.Tensor, in_b: torch.Tensor) -> torch.Tensor:
+    """MSGAN regulariser (Mao et al. 2019): penalise images that change less than their inputs.
+
+    The inputs are the noise (mode seeking) or the overhead patches (place seeking); pairs with
+    equal inputs (two views of one place) are left out. 0 when no pair is left.
+    """
+    d_in = (in_a - in_b).abs().flatten(1).mean(dim=1)
+    keep = d_in > 1e-6
+    if not bool(keep.any()):
+        return fake_a.sum() * 0.0
+    ratio = (fake_a - fake_b)[keep].abs().mean(dim=(1, 2, 3)) / d_in[keep]
     return (1.0 / (ratio + 1e-5)).mean()
+
+
+def class_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy over the targets that exist (``-1``: no class); 0 when none does."""
+    valid = target >= 0
+    if not bool(valid.any()):
+        return logits.sum() * 0.0
+    return F.cross_entropy(logits[valid], target[valid])
 
 
 def diff_augment(x: torch.Tensor, policy: tuple[str, ...]) -> torch.Tensor:

@@ -166,6 +166,14 @@ def local_urls(url_prefix: str = DEFAULT_URL_PREFIX) -> dict[str, str]:
     return {cdn: f"{prefix}/{rel}" for cdn, rel in CDN_TO_LOCAL.items()}
 
 
+def local_assets_note(static_dir: Path) -> str | None:
+    """Use the vendored map assets (``use_local_assets``); a note for the page when they are missing."""
+    if use_local_assets(static_dir):
+        return None
+    return (f"The map's JavaScript and CSS are missing from {Path(static_dir) / 'vendor'}, so maps load them from "
+            f"CDNs and stay blank offline: run `make setup` once with access to the npm registry.")
+
+
 def use_local_assets(static_dir: Path, url_prefix: str = DEFAULT_URL_PREFIX) -> bool:
     """Point folium at the vendored JS/CSS when all of it is present.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ConsoleMessage, Frame, Page, Request, Response
+    from playwright.sync_api import ConsoleMessage, ElementHandle, Frame, Locator, Page, Request, Response
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO_ROOT = E2E_DIR.parents[1]
@@ -48,6 +49,11 @@ CHROMIUM_ARGS = (
     # CDN request fails at once (it is still recorded in page.external_requests).
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 )
+# The pages other than the Map (which has its own tests): URL path, heading, and text of the
+# page's last section (visible once the page has finished loading). Tests and benchmarks share it.
+PAGES = [("", "GeoGAN Explorer", "Models"), ("Latent", "Latent sliders", "Edited views"),
+         ("Features", "What the discriminator sees", "Clusters (k-means)"),
+         ("Baselines", "Does the paper's claim hold here?", "Dense maps")]
 SERVER_START_TIMEOUT_S = 90.0
 SERVER_STOP_TIMEOUT_S = 10.0
 DEFAULT_VIEWPORT = {"width": 1280, "height": 900}
@@ -429,3 +435,78 @@ def wait_for_new_images(page: Page, old_srcs: Iterable[str] = (), count: int = 1
     block = generated_images(page)
     assert block is not None
     return block
+
+
+# --- Any page: the images under a bold text, sliders, screenshots (bench/load.py, the e2e tests) ---
+
+# A Streamlit slider's thumb: react-aria's hidden <input type="range"> (Streamlit >= 1.50)
+# or base-web's [role="slider"] (older releases).
+SLIDER_INPUT = 'input[type="range"], [role="slider"]'
+DOCS_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+
+# In the main document: the first stImage after the first stMarkdown whose text matches
+# a regular expression, as {text, stale, imgs: [{src, loaded, width, height}]} (or null).
+_JS_IMAGES_AFTER = """([pattern]) => {
+  const re = new RegExp(pattern);
+  const md = [...document.querySelectorAll('[data-testid="stMarkdown"]')].find(e => re.test(e.innerText.trim()));
+  if (!md) return null;
+  const block = [...document.querySelectorAll('[data-testid="stImage"]')]
+    .find(e => md.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING);
+  const stale = !!(block || md).closest('[data-stale="true"]');
+  if (!block) return {text: md.innerText, stale, imgs: []};
+  const imgs = [...block.querySelectorAll('img')].map(i => {
+    const b = i.getBoundingClientRect();
+    return {src: i.src, loaded: i.complete && i.naturalWidth > 0, width: b.width, height: b.height};
+  });
+  return {text: md.innerText, stale, imgs};
+}"""
+
+_JS_SLIDER_STATE = """el => {
+  const num = (a, b) => parseFloat(a !== undefined && a !== null && a !== '' ? a : b);
+  const box = el.closest('[data-testid="stSlider"]');
+  const label = box && box.querySelector('[data-testid="stWidgetLabel"]');
+  return {value: num(el.value, el.getAttribute('aria-valuenow')),
+          min: num(el.getAttribute('min'), el.getAttribute('aria-valuemin')),
+          max: num(el.getAttribute('max'), el.getAttribute('aria-valuemax')),
+          label: (label ? label.innerText : el.getAttribute('aria-label') || '').trim()};
+}"""
+
+
+def images_after(page: Page, pattern: str) -> dict | None:
+    """The image block under the markdown text matching ``pattern`` (a JS regular expression).
+
+    Same shape as ``generated_images``: ``{"text", "stale", "imgs": [{"src", "loaded", ...}]}``.
+    """
+    return page.evaluate(_JS_IMAGES_AFTER, [pattern])
+
+
+def wait_for_new_images_after(page: Page, pattern: str, old_srcs: Iterable[str] = (), count: int = 1,
+                              timeout_ms: float = 90_000) -> dict:
+    """Wait until the block under ``pattern`` shows ``count`` loaded, displayed images not in ``old_srcs``."""
+    page.wait_for_function(
+        """([pattern, old, count]) => {
+            const g = (__IMAGES_AFTER__)([pattern]);
+            if (!g || g.stale) return false;
+            const fresh = g.imgs.filter(i => !old.includes(i.src) && i.loaded && i.width > 0 && i.height > 0);
+            return fresh.length >= count;
+        }""".replace("__IMAGES_AFTER__", _JS_IMAGES_AFTER),
+        arg=[pattern, list(old_srcs), count],
+        timeout=timeout_ms,
+        polling="raf",
+    )
+    block = images_after(page, pattern)
+    assert block is not None
+    return block
+
+
+def slider_state(thumb: Locator | ElementHandle) -> dict:
+    """A slider thumb's ``{"value", "min", "max", "label"}`` (see ``SLIDER_INPUT``)."""
+    return thumb.evaluate(_JS_SLIDER_STATE)
+
+
+def docs_screenshot(shot: Path, name: str) -> Path:
+    """Copy a screenshot to ``docs/screenshots/<name>.png`` for the README (git-ignored: demo imagery)."""
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = DOCS_SCREENSHOTS / f"{name}.png"
+    shutil.copyfile(shot, target)
+    return target

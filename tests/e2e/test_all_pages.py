@@ -1,15 +1,16 @@
-"""Every page opens in headless Chromium, offline, without an exception (screenshots kept in tmp_path)."""
+"""Every page opens in headless Chromium, offline, without an exception.
+
+The full-page screenshots are kept in tmp_path and copied to docs/screenshots/<page>.png
+(for the README; git-ignored, they show demo imagery).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from harness import PAGES, docs_screenshot
 from test_map_page_browser import diagnose, full_screenshot, own_failed_requests
-
-PAGES = [("", "GeoGAN Explorer", "Models"), ("Latent", "Latent sliders", "Edited views"),
-         ("Features", "What the discriminator sees", "Clusters (k-means)"),
-         ("Baselines", "Does the paper's claim hold here?", "Dense maps")]
 
 
 @pytest.mark.timeout(600)
@@ -26,7 +27,9 @@ def test_every_page_opens_offline(streamlit_server, browser_page, tmp_path: Path
             assert page.locator('[data-testid="stException"]').count() == 0, f"exception on /{path}"
         except Exception as exc:
             raise diagnose(page, tmp_path, path or "home", exc) from exc
-        full_screenshot(page, tmp_path / f"page_{path or 'home'}.png")
+        shot = tmp_path / f"page_{path or 'home'}.png"
+        full_screenshot(page, shot)
+        docs_screenshot(shot, (path or "home").lower())
     assert page.external_requests == [], f"requests left 127.0.0.1: {page.external_requests}"
     # moving on to the next page aborts script chunks still loading: not a failure of the page
     failed = [r for r in own_failed_requests(page) if not r.startswith("net::ERR_ABORTED")]

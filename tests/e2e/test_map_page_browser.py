@@ -16,6 +16,7 @@ import pytest
 from harness import (
     STREAMLIT_PROBE_RE,
     HarnessError,
+    docs_screenshot,
     generated_images,
     pick_map_point,
     read_place,
@@ -135,6 +136,7 @@ def test_click_on_map_generates_views(streamlit_server, browser_page, tmp_path: 
 
     screenshot = tmp_path / "map_page.png"
     full_screenshot(page, screenshot)
+    docs_screenshot(screenshot, "map_click")  # for the README (git-ignored)
     print(f"\nmap page e2e: first load {loaded - started:.1f}s, click to {DEFAULT_VIEWS} views "
           f"{clicked - loaded:.1f}s, place {lat:.4f}, {lon:.4f}: {land}; screenshot {screenshot}")
     assert_offline_and_clean(page)

@@ -16,11 +16,11 @@ distributed.setup()
 if distributed.rank() == 0:
     load_paired(area)  # build the cache once before the other rank reads it
 distributed.barrier()
-cfg = ModelConfig("modern", in_channels=area.channels, ngf=8, ndf=8)
+cfg = ModelConfig("modern", in_channels=area.channels, ngf=8, ndf=8, n_classes=17)
 trainer = GanTrainer(area, cfg, TrainConfig(epochs=1, batch_size=8, device="cpu", seed=distributed.rank()),
                      load_paired(area), out / "run")
-for real, patch in trainer.batches.epoch(0, 0, 8)[:3]:
-    trainer.train_step(real, patch)
+for batch in trainer.batches.epoch(0, 0, 8)[:3]:
+    trainer.train_step(*batch)
 torch.save(trainer.G.state_dict(), out / f"rank{distributed.rank()}.pt")
 distributed.barrier()
 distributed.cleanup()

@@ -22,6 +22,11 @@ class TestLoadConfig:
         assert load_config(cfg).data_root == (tiny_config.parent / "data").resolve()
         monkeypatch.setenv("TINY_DATA", str(tmp_path))
         assert load_config(cfg).data_root == tmp_path.resolve()
+        # a relative path in the environment is taken from the working folder, not the config's
+        (tmp_path / "mine").symlink_to(tiny_config.parent / "data")
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("TINY_DATA", "mine")
+        assert load_config(cfg).data_root == (tiny_config.parent / "data").resolve()
 
     def test_missing_file(self, tmp_path):
         with pytest.raises(DataNotFoundError, match="config file .*nope.toml not found"):

@@ -21,6 +21,16 @@ class TestArchitectures:
         img = G(torch.randn(2, 100), torch.rand(2, 5, 8, 8))
         assert img.shape == (2, 3, 128, 128) and D(img, torch.rand(2, 5, 8, 8)).shape == (2,)
 
+    def test_modern_land_cover_head(self):
+        G, D = build_gan(ModelConfig("modern", in_channels=5, ngf=8, ndf=8, n_classes=4))
+        D.eval()  # no power iteration of the spectral norms between the two calls
+        img, patch = torch.rand(3, 3, 64, 64) * 2 - 1, torch.rand(3, 5, 8, 8)
+        score, logits = D(img, patch, aux=True)
+        assert torch.equal(score, D(img, patch)) and logits.shape == (3, 4)
+        _, plain = build_gan(ModelConfig("modern", in_channels=5, ngf=8, ndf=8))
+        with pytest.raises(ValueError, match="no land-cover head"):
+            plain(img, patch, aux=True)
+
     def test_condition_matters_unless_unconditional(self):
         torch.manual_seed(0)
         z = torch.randn(1, 100).expand(2, -1)
@@ -51,3 +61,5 @@ class TestArchitectures:
             ModelConfig("stylegan9", in_channels=3)
         with pytest.raises(ConfigError, match="image_size"):
             ModelConfig("paper", in_channels=3, image_size=128)
+        with pytest.raises(ConfigError, match="modern only"):
+            ModelConfig("paper", in_channels=3, n_classes=5)

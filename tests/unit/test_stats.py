@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from geogan_core.evaluation.stats import (
+    balanced_mean,
     bootstrap_ci,
     frechet_distance,
     kernel_inception_distance,
@@ -17,6 +18,17 @@ class TestBootstrap:
         lo_l, hi_l = bootstrap_ci(large)
         assert lo_s <= small.mean() <= hi_s and lo_l <= large.mean() <= hi_l
         assert hi_l - lo_l < (hi_s - lo_s) / 3
+
+    def test_balanced_mean_weighs_groups_equally(self):
+        # a constant answer: right on all 90 places of one class, wrong on the 10 of the other
+        values, groups = np.r_[np.ones(90), np.zeros(10)], np.r_[np.zeros(90), np.ones(10)]
+        assert values.mean() == 0.9 and balanced_mean(values, groups) == 0.5
+        lo, hi = bootstrap_ci(values, groups=groups)
+        assert lo == hi == 0.5  # every resample holds both classes, each scored 1 and 0
+        rng = np.random.default_rng(1)
+        noisy = np.where(groups == 0, rng.random(100) < 0.8, rng.random(100) < 0.6).astype(float)
+        lo, hi = bootstrap_ci(noisy, groups=groups)
+        assert lo < balanced_mean(noisy, groups) < hi and hi - lo > 0.05
 
 
 class TestDistances:
@@ -34,6 +46,7 @@ class TestDistances:
 
     def test_pairwise_distance(self):
         same = np.ones((2, 4, 3))
-        assert np.allclose(mean_pairwise_distance(same), 0)
+        assert np.allclose(mean_pairwise_distance(same), 0, atol=1e-5)
         spread = np.stack([np.eye(3)[[0, 1, 2, 0]]])
-        assert mean_pairwise_distance(spread)[0] > 0.9
+        # pairs (0,1),(0,2),(1,2),(1,3),(2,3) are orthogonal unit vectors (sqrt 2 apart); (0,3) coincide
+        assert np.isclose(mean_pairwise_distance(spread)[0], 5 * np.sqrt(2) / 6)

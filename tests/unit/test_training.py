@@ -1,4 +1,6 @@
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ from geogan_core.inference.generate import Explorer
 from geogan_core.inference.models import load_gan
 from geogan_core.models.registry import ModelConfig
 from geogan_core.training.loop import TrainConfig, train_gan
-from geogan_core.training.losses import diff_augment, mode_seeking
+from geogan_core.training.losses import class_loss, diff_augment, mode_seeking
 from tests.conftest import train_tiny as _train
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +36,7 @@ class TestTrainingLoop:
     def test_resume_is_exact(self, tiny_area, tmp_path):
         straight = _train(tiny_area, "modern", tmp_path / "a", epochs=2)
         _train(tiny_area, "modern", tmp_path / "b", epochs=1)
-        mcfg = ModelConfig("modern", in_channels=tiny_area.channels, ngf=8, ndf=8)
+        mcfg = ModelConfig("modern", in_channels=tiny_area.channels, ngf=8, ndf=8, n_classes=17)
         resumed = train_gan(tiny_area, mcfg, TrainConfig(epochs=2, batch_size=8, device="cpu"), load_paired(tiny_area),
                             tmp_path / "b", resume=True)
         a, b = load_checkpoint(straight)["G"], load_checkpoint(resumed)["G"]
@@ -45,6 +47,39 @@ class TestTrainingLoop:
         with pytest.raises(CheckpointError, match="use another run folder"):
             train_gan(tiny_area, mcfg, TrainConfig(epochs=2, batch_size=8, device="cpu"), load_paired(tiny_area),
                       trained / "runs" / "modern", resume=True)
+
+
+class TestConditioning:
+    """The modern recipe's land-cover head, place seeking and their switches."""
+
+    def test_head_and_place_seeking_are_trained(self, tiny_area, tmp_path):
+        ck = load_checkpoint(_train(tiny_area, "modern", tmp_path / "run"), "gan")
+        assert ck["model_config"]["n_classes"] == 17 and "classify.weight" in ck["D"]
+        rec = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()][-1]
+        assert rec["loss_ac_d"] > 0 and rec["loss_ac_g"] > 0 and rec["loss_ps"] > 0 and rec["loss_ms"] > 0
+
+    def test_parts_switch_off(self, tiny_area, tmp_path):
+        _train(tiny_area, "modern", tmp_path / "run", ac_weight=0.0, ps_weight=0.0)
+        rec = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+        assert rec["loss_ac_d"] == 0 and rec["loss_ps"] == 0 and rec["loss_ms"] > 0
+
+    def test_cli_settings_reach_the_configs(self, tiny_config, tmp_path):
+        from geogan_core.cli import main
+
+        run = tmp_path / "run"
+        assert main(["train", "cgan", "--config", str(tiny_config), "--max-steps", "1", "--epochs", "1",
+                     "--batch-size", "8", "--width", "8", "--run-dir", str(run), "--device", "cpu",
+                     "--set", "n_classes=0", "--set", "ms_weight=0.25", "--set", 'diffaug=["color"]']) == 0
+        ck = load_checkpoint(run / "latest.pt", "gan")
+        assert ck["model_config"]["n_classes"] == 0 and ck["train_config"]["ms_weight"] == 0.25
+        assert ck["train_config"]["diffaug"] == ["color"]
+
+    @pytest.mark.parametrize("setting, message", [("nokey=1", "unknown key"), ("ms_weight", "write key=value")])
+    def test_cli_bad_settings(self, tiny_config, capsys, setting, message):
+        from geogan_core.cli import main
+
+        assert main(["train", "cgan", "--config", str(tiny_config), "--set", setting]) == 2
+        assert message in capsys.readouterr().err
 
 
 class TestCheckpoints:
@@ -95,6 +130,17 @@ class TestGenerate:
         assert not np.array_equal(a.images, ex.generate(-25.0, 133.0, n=4, seed=1).images)
         assert a.checkpoint.startswith("cgan-modern.pt@")
 
+    def test_models_ordered_by_balanced_consistency(self, tiny_area, trained, tmp_path):
+        ck = tmp_path / "ck"
+        shutil.copytree(trained / "ckpt", ck)
+        # the paper model calls every place rural: high plain consistency, chance when balanced
+        update_manifest(ck, "paper", {"metrics": {"landcover_consistency": 0.6, "landcover_balanced": 0.5}})
+        update_manifest(ck, "modern", {"metrics": {"landcover_consistency": 0.45, "landcover_balanced": 0.52}})
+        assert Explorer(tiny_area, ck).available()[:2] == ["modern", "paper"]
+        update_manifest(ck, "modern", {"metrics": {"landcover_consistency": 0.45}})  # an older manifest
+        update_manifest(ck, "paper", {"metrics": {"landcover_consistency": 0.6}})
+        assert Explorer(tiny_area, ck).available()[0] == "paper"
+
     def test_bad_requests(self, tiny_area, trained):
         from geogan_core.errors import CoordinateError, InvalidRequestError
 
@@ -113,6 +159,23 @@ class TestLosses:
         y = diff_augment(x, ("color", "translation", "cutout"))
         y.sum().backward()
         assert y.shape == x.shape and x.grad is not None
+
+    def test_class_loss_ignores_missing_classes(self):
+        logits = torch.tensor([[5.0, 0.0], [0.0, 5.0], [9.0, -9.0]], requires_grad=True)
+        right = class_loss(logits, torch.tensor([0, 1, -1]))
+        assert right < 0.01 and class_loss(logits, torch.tensor([1, 0, -1])) > 4
+        none = class_loss(logits, torch.tensor([-1, -1, -1]))
+        none.backward()
+        assert none.item() == 0 and torch.equal(logits.grad, torch.zeros_like(logits))
+
+    def test_mode_seeking_skips_pairs_with_equal_inputs(self):
+        a, b = torch.zeros(2, 3, 8, 8), torch.ones(2, 3, 8, 8)
+        same_place = torch.rand(1, 5, 4, 4).expand(2, -1, -1, -1)
+        other = torch.cat([same_place[:1], torch.rand(1, 5, 4, 4)])
+        assert mode_seeking(a, a, same_place, same_place).item() == 0
+        # only the second pair (two places) counts
+        both = mode_seeking(a, b[:1].expand(2, -1, -1, -1), same_place, other)
+        assert both == mode_seeking(a[1:], b[1:], same_place[1:], other[1:])
 
     def test_mode_seeking_penalises_identical_images(self):
         z1, z2 = torch.randn(4, 10), torch.randn(4, 10)

@@ -79,3 +79,14 @@ class TestDenseOverlays:
         assert img.shape == (32, 32, 4) and (img[..., 3] == 0).any() and (img[..., 3] > 0).any()
         html = explorer_map(out, np.array([1.0]), np.array([2.0]), online_basemap=False).get_root().render()
         assert "Predicted urban probability: overhead_only" in html
+
+
+def test_missing_vendored_assets_give_a_note(tmp_path):
+    from geogan_core.webmap.offline import local_assets_note, missing_assets, restore_cdn_assets
+
+    try:
+        assert missing_assets(tmp_path)
+        note = local_assets_note(tmp_path)
+        assert note is not None and "make setup" in note and str(tmp_path / "vendor") in note
+    finally:
+        restore_cdn_assets()

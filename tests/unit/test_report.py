@@ -1,0 +1,77 @@
+import json
+
+import pytest
+
+from geogan_core.errors import DataNotFoundError
+from geogan_core.evaluation.report import BENCH_END, BENCH_START, ablation_table, bench_table, write_bench_section
+
+BENCH = {"machine": "test CPU", "date": "2026-01-02",
+         "generation_ms": {"modern/16": {"median": 20.5, "p95": 25.0}},
+         "training_images_per_s": {"modern": 68.0, "modern_width": 32},
+         "dense_map": {"res_deg": 2.0, "land_cells": 4321, "methods": ["a", "b"], "seconds": 12.5, "cells_per_s": 345},
+         "umap_recompute": {"feature_set": "cgan_disc", "points": 6115, "seconds": 40.1}}
+APP = {"machine": "test CPU", "date": "2026-01-02", "cold_start_s": 7.5,
+       "pages": {"home": {"first_s": 2.0, "second_s": 0.5}}}
+BROWSER = {"machine": "test CPU", "cold_load_s": 9.0, "click_to_image_s": {"median": 1.1, "p95": 1.5, "n": 20}}
+LOAD = {"date": "2026-01-03", "sessions": 5, "minutes": 2.0, "errors": [],
+        "map_click_to_image_s": {"p50": 3.0, "p95": 6.0, "n": 40},
+        "slider_to_image_s": {"p50": 1.0, "p95": 2.0, "n": 9},
+        "memory_mib": {"before": 800.0, "mid": 900.0, "after": 910.0}}
+
+
+def _write(folder, **files):
+    for name, content in files.items():
+        (folder / f"{name}.json").write_text(json.dumps(content))
+
+
+def test_bench_table_has_every_figure(tmp_path):
+    _write(tmp_path, results=BENCH, app=APP, browser=BROWSER, load=LOAD)
+    table = bench_table(tmp_path)
+    assert "Machine: test CPU. Date: 2026-01-02, 2026-01-03." in table
+    for row in ("| generate modern/16 views, model time (ms) | 20.5 | 25.0 |",
+                "| training modern, width 32 (images/s) | 68.0 |",
+                "| dense world map, 2.0 degrees, 4,321 land cells, 2 methods (s) | 12.5 |",
+                "| UMAP recompute, cgan_disc, 6,115 views (s) | 40.1 |",
+                "| app cold start, server start to home page usable (s) | 7.5 |",
+                "| page /home: first visit / cached visit (s) | 2.0 / 0.5 |",
+                "| Map click to first generated image, browser (s, n=20) | 1.1 | 1.5 |",
+                "| under load (5 browser sessions, 2 min): Map click to new image (s, n=40) | 3.0 | 6.0 |",
+                "| under load (5 browser sessions, 2 min): Latent slider move to new image (s, n=9) | 1.0 | 2.0 |",
+                "| under load (5 browser sessions, 2 min): errors; server memory before / mid / after (MiB) "
+                "| 0; 800.0 / 900.0 / 910.0 |  |"):
+        assert row in table
+
+
+def test_bench_table_without_results_is_empty(tmp_path):
+    assert bench_table(tmp_path) == ""
+    _write(tmp_path, results=BENCH)
+    assert "dense world map" in bench_table(tmp_path) and "browser" not in bench_table(tmp_path)
+
+
+def test_readme_section_replaced_between_markers_only(tmp_path):
+    _write(tmp_path, results=BENCH)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\nbefore\n{BENCH_START}\nold table\n{BENCH_END}\nafter\n")
+    write_bench_section(readme, tmp_path)
+    text = readme.read_text()
+    assert "old table" not in text and "| UMAP recompute" in text
+    assert text.startswith("# Title\nbefore\n") and text.endswith(f"{BENCH_END}\nafter\n")
+    write_bench_section(readme, tmp_path)  # idempotent
+    assert readme.read_text() == text
+
+
+def test_readme_without_markers_says_what_to_add(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# no markers\n")
+    with pytest.raises(DataNotFoundError, match="add the lines"):
+        write_bench_section(readme, tmp_path)
+    assert readme.read_text() == "# no markers\n"
+
+
+def test_ablation_table():
+    m = {"fid_lite0": 800.0, "landcover_consistency": 0.5, "landcover_consistency_ci95": [0.4, 0.6],
+         "landcover_balanced": 0.52, "landcover_balanced_ci95": [0.45, 0.6], "diversity_vs_real": 0.9,
+         "place_distance_vs_real": 0.3}
+    table = ablation_table({"epochs": 8, "seed": 0, "date": "2026-01-02", "variants": {"full": m}})
+    assert "8 epochs each, seed 0" in table
+    assert "| full | 800 | 50.0% [40.0%, 60.0%] | 52.0% [45.0%, 60.0%] | 0.9x | 0.3x |" in table
