@@ -18,7 +18,6 @@ Only 127.0.0.1 is contacted; the script fails if the page requested anything els
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
 
 from harness import PAGES, STREAMLIT_PROBE_RE, chromium_page, streamlit_app  # noqa: E402
-from map_latency import machine  # noqa: E402
+from map_latency import finish, machine  # noqa: E402
 
 
 def open_page(page, base_url: str, path: str, title: str, marker: str, timeout_ms: float) -> float:
@@ -74,14 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run(Path(tmp), args.timeout * 1000)
     print(f"\nApp timings ({result['machine']})")
     print(f"  cold start (server start -> home page usable) {result['cold_start_s']:7.2f} s")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"  written to {args.json}")
-    if result["external_requests"]:
-        print(f"ERROR: requests left 127.0.0.1: {result['external_requests']}", file=sys.stderr)
-        return 1
-    return 0
+    return finish(result, args.json)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ the window ("mid"), its peak (sampled every 2 s), and after the sessions ended (
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import sys
 import tempfile
@@ -55,7 +54,7 @@ from harness import (  # noqa: E402
     wait_for_new_images_after,
     wait_for_place,
 )
-from map_latency import machine, percentile, places  # noqa: E402
+from map_latency import machine, percentile, places, save_result  # noqa: E402
 
 EDITED = r"^Edited views"  # the markdown above the Latent page's edited views
 LATENT_SEEDS_PLACES = [(55.75, 37.62), (-25.0, 133.0), (38.5, -98.0), (16.0, 8.0), (-3.1, -60.0), (46.6, 8.0)]
@@ -384,10 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'slider move -> new image, p50 / p95':40s} {lat(sl)}  (n={sl['n']})")
     print(f"  {'server RSS before/ready/mid/after/peak':40s} {mem['before']:.0f} / {mem['ready']:.0f} / {mid} / "
           f"{mem['after']:.0f} / {mem['peak']:.0f} MiB")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"  written to {args.json}")
+    save_result(result, args.json)
     for s in result["sessions_detail"]:
         if s.get("console_errors"):
             print(f"warning: session {s['session']} browser console errors: {s['console_errors'][:5]}",

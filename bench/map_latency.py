@@ -160,6 +160,23 @@ def run(clicks: int, log_dir: Path, timeout_ms: float) -> dict:
     return result
 
 
+def save_result(result: dict, path: Path | None) -> None:
+    """Write a benchmark's result as JSON when a path was given (the browser benchmarks share it)."""
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"  written to {path}")
+
+
+def finish(result: dict, path: Path | None) -> int:
+    """Save the result; 1 (with a message) when the page requested a host other than 127.0.0.1, else 0."""
+    save_result(result, path)
+    if result["external_requests"]:
+        print(f"ERROR: requests left 127.0.0.1: {result['external_requests']}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clicks", type=int, default=20, help="places to click (default 20)")
@@ -179,12 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'click -> first new generated image, median':44s} {c['median']:7.2f} s  (n={c['n']})")
     print(f"  {'click -> first new generated image, p95':44s} {c['p95']:7.2f} s")
     print(f"  {'click -> first new generated image, min/max':44s} {min(c['all']):7.2f} / {max(c['all']):.2f} s")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"  written to {args.json}")
-    if result["external_requests"]:
-        print(f"ERROR: requests left 127.0.0.1: {result['external_requests']}", file=sys.stderr)
+    if finish(result, args.json):
         return 1
     if result["console_errors"]:
         print(f"warning: browser console errors: {result['console_errors']}", file=sys.stderr)
