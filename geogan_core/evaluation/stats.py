@@ -1,9 +1,10 @@
-"""Statistics shared by the metrics: bootstrap intervals, Fréchet distance, KID."""
+"""Statistics shared by the metrics: bootstrap intervals, ROC AUC, Fréchet distance, KID."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import linalg
+from sklearn.metrics import roc_auc_score
 
 
 def balanced_mean(values: np.ndarray, groups: np.ndarray) -> float:
@@ -31,6 +32,21 @@ def bootstrap_ci(values: np.ndarray, n_boot: int = 1000, seed: int = 0, level: f
         means = np.array([balanced_mean(values[i], groups[i]) for i in idx if len(np.unique(groups[i])) == n_groups])
     a = (1 - level) / 2
     return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
+
+
+def auc_ci(scores: np.ndarray, positive: np.ndarray, n_boot: int = 1000, seed: int = 0,
+           level: float = 0.95) -> tuple[float, float, float]:
+    """ROC AUC of per-unit scores against binary labels, with a percentile bootstrap interval over units.
+
+    0.5: the scores carry no information about the label; below 0.5: they point the wrong way.
+    Resamples holding one class only are skipped.
+    """
+    scores, positive = np.asarray(scores, float), np.asarray(positive, bool)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(scores), (n_boot, len(scores)))
+    boots = [roc_auc_score(positive[i], scores[i]) for i in idx if 0 < positive[i].sum() < len(i)]
+    a = (1 - level) / 2
+    return float(roc_auc_score(positive, scores)), float(np.quantile(boots, a)), float(np.quantile(boots, 1 - a))
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:

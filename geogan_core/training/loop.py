@@ -188,7 +188,8 @@ class GanTrainer:
 
     def _resume(self, latest: Path) -> None:
         ck = load_checkpoint(latest, "gan")
-        if ck["model_config"] != self.model_cfg.to_dict():
+        # keys added since the run was saved take their defaults (older runs lack n_classes)
+        if ModelConfig(**ck["model_config"]) != self.model_cfg:
             raise CheckpointError(f"{latest} was trained with {ck['model_config']}, not "
                                   f"{self.model_cfg.to_dict()}; use another run folder or drop --resume")
         self.G.load_state_dict(ck["G"])

@@ -32,6 +32,17 @@ class TestClaim:
         assert words in claim_statement(_result(cgan, interp))
 
 
+    def test_paper_architecture_is_judged_too_beside_the_overhead_patch(self):
+        res = _result(0.62, 0.6)
+        res["methods"]["cgan_features_paper"] = {**res["methods"]["cgan_features"], "accuracy": 0.8,
+                                                 "ci95": [0.75, 0.85]}
+        text = claim_statement(res)
+        assert "for the modern cGAN it points the same way" in text
+        assert "For the paper-faithful cGAN it holds on our data" in text
+        assert "which alone scores 70.0% [65.0%, 75.0%]" in text
+        assert "paper-faithful" not in claim_statement(_result(0.62, 0.6))
+
+
 class TestBaselinesPage:
     def test_renders_cached_results(self, monkeypatch, tmp_path):
         (tmp_path / "evaluate.json").write_text(json.dumps(_result()))

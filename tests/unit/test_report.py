@@ -2,8 +2,16 @@ import json
 
 import pytest
 
+from geogan_core.checkpoint import update_manifest
 from geogan_core.errors import DataNotFoundError
-from geogan_core.evaluation.report import BENCH_END, BENCH_START, ablation_table, bench_table, write_bench_section
+from geogan_core.evaluation.report import (
+    BENCH_END,
+    BENCH_START,
+    ablation_table,
+    bench_table,
+    markdown_report,
+    write_bench_section,
+)
 
 BENCH = {"machine": "test CPU", "date": "2026-01-02",
          "generation_ms": {"modern/16": {"median": 20.5, "p95": 25.0}},
@@ -75,3 +83,20 @@ def test_ablation_table():
     table = ablation_table({"epochs": 8, "seed": 0, "date": "2026-01-02", "variants": {"full": m}})
     assert "8 epochs each, seed 0" in table
     assert "| full | 800 | 50.0% [40.0%, 60.0%] | 52.0% [45.0%, 60.0%] | 0.9x | 0.3x |" in table
+
+
+def test_gan_table_gives_auc_calls_and_the_paired_difference_with_paper(tmp_path):
+    m = {"fid_lite0": 800.0, "kid_lite0": 1.0, "landcover_consistency": 0.5, "landcover_consistency_ci95": [0.4, 0.6],
+         "diversity": 0.9, "place_distance": 0.5}
+    diff = {"consistency_diff": 0.031, "consistency_diff_ci95": [-0.012, 0.074],
+            "balanced_diff": 0.05, "balanced_diff_ci95": [0.01, 0.09]}
+    update_manifest(tmp_path, "paper", {"epochs": 30, "metrics": {
+        **m, "landcover_auc": 0.354, "landcover_auc_ci95": [0.27, 0.43],
+        "landcover_called": {"rural": 1.0, "urban": 0.0}}})
+    update_manifest(tmp_path, "modern", {"epochs": 30, "metrics": {**m, "vs_paper": diff}})
+    report = markdown_report(tmp_path)
+    assert ("- modern minus paper, same places and noise (paired bootstrap): consistency "
+            "+3.1 [-1.2, +7.4] points, class-balanced +5.0 [+1.0, +9.0] points.") in report
+    assert "paper minus paper" not in report
+    assert "| 0.35 [0.27, 0.43] | rural 100%, urban 0% |" in report
+    assert "| 50.0% [40.0%, 60.0%] | - | - | - |" in report  # modern: balanced, AUC and calls not computed

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from geogan_core.evaluation.stats import (
+    auc_ci,
     balanced_mean,
     bootstrap_ci,
     frechet_distance,
@@ -50,3 +51,14 @@ class TestDistances:
         spread = np.stack([np.eye(3)[[0, 1, 2, 0]]])
         # pairs (0,1),(0,2),(1,2),(1,3),(2,3) are orthogonal unit vectors (sqrt 2 apart); (0,3) coincide
         assert np.isclose(mean_pairwise_distance(spread)[0], 5 * np.sqrt(2) / 6)
+
+
+def test_auc_is_half_for_noise_one_for_perfect_and_below_half_when_inverted():
+    rng = np.random.default_rng(0)
+    y = np.arange(200) % 2 == 0
+    auc, lo, hi = auc_ci(y + rng.normal(0, 0.1, 200), y)
+    assert auc == 1.0 and lo == pytest.approx(1.0)
+    auc, lo, hi = auc_ci(rng.normal(size=200), y)
+    assert lo < 0.5 < hi and hi - lo < 0.25
+    auc, lo, hi = auc_ci(-1.0 * y + rng.normal(0, 1, 200), y)
+    assert hi < 0.5 and lo <= auc <= hi

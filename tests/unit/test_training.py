@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from geogan_core.checkpoint import load_checkpoint, save_checkpoint, sha256, update_manifest
+from geogan_core.checkpoint import export_for_inference, load_checkpoint, save_checkpoint, sha256, update_manifest
 from geogan_core.data.paired import load_paired
 from geogan_core.errors import CheckpointError
 from geogan_core.inference.generate import Explorer
@@ -41,6 +41,16 @@ class TestTrainingLoop:
                             tmp_path / "b", resume=True)
         a, b = load_checkpoint(straight)["G"], load_checkpoint(resumed)["G"]
         assert all(torch.equal(a[k], b[k]) for k in a)
+
+    def test_resumes_a_run_saved_before_n_classes_existed(self, tiny_area, tmp_path):
+        latest = _train(tiny_area, "paper", tmp_path / "old", epochs=1)
+        ck = load_checkpoint(latest)
+        del ck["model_config"]["n_classes"]  # as written by earlier versions
+        save_checkpoint(latest, ck)
+        mcfg = ModelConfig("paper", in_channels=tiny_area.channels, ngf=8, ndf=8)
+        train_gan(tiny_area, mcfg, TrainConfig(epochs=2, batch_size=8, device="cpu"), load_paired(tiny_area),
+                  tmp_path / "old", resume=True)
+        assert load_checkpoint(latest)["epoch"] == 1
 
     def test_resume_refuses_other_architecture(self, tiny_area, trained, tmp_path):
         mcfg = ModelConfig("modern", in_channels=tiny_area.channels, ngf=16, ndf=8)
@@ -196,3 +206,10 @@ def test_ddp_two_cpu_processes_stay_identical(tiny_config, tmp_path):
     assert w0.keys() == w1.keys() and all(torch.equal(w0[k], w1[k]) for k in w0)
     # the ranks were seeded differently: DDP's initial broadcast and gradient averaging made them equal
     assert any(not torch.equal(w0[k], torch.zeros_like(w0[k])) for k in w0)
+
+
+def test_exporting_the_same_run_twice_gives_the_same_file(trained, tmp_path):
+    src = trained / "runs" / "paper" / "latest.pt"
+    export_for_inference(src, tmp_path / "a.pt")
+    export_for_inference(src, tmp_path / "b.pt")
+    assert sha256(tmp_path / "a.pt") == sha256(tmp_path / "b.pt")
