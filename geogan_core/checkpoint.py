@@ -93,6 +93,18 @@ def _part(ckpt: dict[str, Any], key: str, path: Path) -> Any:
     return ckpt[key]
 
 
+def model_config_of(ckpt: dict[str, Any], path: Path) -> ModelConfig:
+    """The GAN shape a checkpoint was saved with; keys added since then take their defaults.
+
+    Raises:
+        CheckpointError: If the stored shape is missing or not a valid ``ModelConfig``.
+    """
+    try:
+        return ModelConfig(**ckpt["model_config"])
+    except (TypeError, KeyError, GeoGanError) as e:
+        raise CheckpointError(f"checkpoint {path} has a bad model_config ({e}); re-export or retrain it") from e
+
+
 def gan_from_checkpoint(path: Path) -> tuple[nn.Module, nn.Module, dict[str, Any]]:
     """Rebuild ``(G, D, ckpt)`` for inference: G holds the EMA weights when present; both in eval.
 
@@ -100,11 +112,7 @@ def gan_from_checkpoint(path: Path) -> tuple[nn.Module, nn.Module, dict[str, Any
         CheckpointError: If the file is unusable or its weights do not fit its config.
     """
     ckpt = load_checkpoint(path, "gan")
-    try:
-        cfg = ModelConfig(**ckpt["model_config"])
-    except (TypeError, KeyError, GeoGanError) as e:
-        raise CheckpointError(f"checkpoint {path} has a bad model_config ({e}); re-export or retrain it") from e
-    G, D = build_gan(cfg)
+    G, D = build_gan(model_config_of(ckpt, path))
     _load_state(G, ckpt.get("G_ema") or _part(ckpt, "G", path), path, "generator")
     _load_state(D, _part(ckpt, "D", path), path, "discriminator")
     return G.eval(), D.eval(), ckpt

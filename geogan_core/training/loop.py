@@ -24,7 +24,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm.auto import tqdm
 
-from geogan_core.checkpoint import load_checkpoint, save_checkpoint
+from geogan_core.checkpoint import load_checkpoint, model_config_of, save_checkpoint
 from geogan_core.config import StudyArea, plain
 from geogan_core.data.paired import PairedData
 from geogan_core.errors import CheckpointError, ConfigError
@@ -188,8 +188,7 @@ class GanTrainer:
 
     def _resume(self, latest: Path) -> None:
         ck = load_checkpoint(latest, "gan")
-        # keys added since the run was saved take their defaults (older runs lack n_classes)
-        if ModelConfig(**ck["model_config"]) != self.model_cfg:
+        if model_config_of(ck, latest) != self.model_cfg:  # older runs lack n_classes: its default holds
             raise CheckpointError(f"{latest} was trained with {ck['model_config']}, not "
                                   f"{self.model_cfg.to_dict()}; use another run folder or drop --resume")
         self.G.load_state_dict(ck["G"])

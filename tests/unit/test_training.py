@@ -51,6 +51,11 @@ class TestTrainingLoop:
         train_gan(tiny_area, mcfg, TrainConfig(epochs=2, batch_size=8, device="cpu"), load_paired(tiny_area),
                   tmp_path / "old", resume=True)
         assert load_checkpoint(latest)["epoch"] == 1
+        ck["model_config"]["depth"] = 9  # a key this version does not know
+        save_checkpoint(latest, ck)
+        with pytest.raises(CheckpointError, match="bad model_config"):
+            train_gan(tiny_area, mcfg, TrainConfig(epochs=3, batch_size=8, device="cpu"), load_paired(tiny_area),
+                      tmp_path / "old", resume=True)
 
     def test_resume_refuses_other_architecture(self, tiny_area, trained, tmp_path):
         mcfg = ModelConfig("modern", in_channels=tiny_area.channels, ngf=16, ndf=8)
