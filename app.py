@@ -36,8 +36,12 @@ if status.summary:
     cols[4].metric("Condition", " x ".join(str(v) for v in s["condition_shape"]))
     st.markdown("**Land cover at the photo places** (MODIS MCD12C1 2019, grouped): "
                 + ", ".join(f"{k}: {v:,}" for k, v in s["label_counts"].items()))
+    sp = s["split"]
     st.markdown(f"**Split** ({s['split_rule']}): "
-                + ", ".join(f"{k}: {v['places']} places / {v['views']} views" for k, v in s["splits"].items()))
+                + ", ".join(f"{k}: {v['places']} places in {sp['sides'][k]['regions']} regions"
+                            for k, v in s["splits"].items())
+                + f"; {sp['dropped_by_buffer']} training places dropped by the buffer, the nearest training place "
+                  f"is {sp['min_train_test_km']:,.0f} km from any test place.")
     with st.expander("Overhead layers"):
         st.table([{k: layer[k] for k in ("name", "kind", "channels", "file")} for layer in s["overhead_layers"]])
 else:

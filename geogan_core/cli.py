@@ -6,6 +6,7 @@ Every user error is a ``GeoGanError``: printed on one line, exit status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -14,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from geogan_core.config import PROJECT_ROOT, load_config
+from geogan_core.config import PROJECT_ROOT, StudyArea, load_config
 from geogan_core.errors import ConfigError, GeoGanError
 from geogan_core.fileio import atomic_write_text
 
@@ -31,6 +32,20 @@ def _checkpoints(args: argparse.Namespace) -> Path:
     return Path(args.checkpoints) if args.checkpoints else default_checkpoints()
 
 
+def _area(args: argparse.Namespace) -> StudyArea:
+    """The study area of ``--config``; ``--split cells`` swaps in the 10-degree cell split without a buffer.
+
+    That is the split every result before the region split used: it stays available so that old and
+    new numbers can be measured side by side.
+    """
+    area = load_config(args.config)
+    if getattr(args, "split", None) == "cells":
+        area = dataclasses.replace(area, split=dataclasses.replace(area.split, kind="cells", buffer_km=0.0))
+    elif getattr(args, "split", None) == "regions":
+        area = dataclasses.replace(area, split=dataclasses.replace(area.split, kind="regions"))
+    return area
+
+
 def _emit(result: dict[str, Any], json_path: str | None) -> None:
     """Print a result as JSON and, when asked, also write it to a file."""
     text = json.dumps(result, indent=2)
@@ -43,7 +58,7 @@ def _cmd_data_summary(args: argparse.Namespace) -> int:
     from geogan_core.data.summary import data_summary
 
     t0 = time.time()
-    summary = data_summary(load_config(args.config))
+    summary = data_summary(_area(args))
     summary["seconds"] = round(time.time() - t0, 3)
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -57,7 +72,7 @@ def _cmd_data_preview(args: argparse.Namespace) -> int:
     from geogan_core.data.summary import preview_image
     from geogan_core.imaging import write_png
 
-    write_png(preview_image(load_config(args.config), args.lat, args.lon, args.k), Path(args.out))
+    write_png(preview_image(_area(args), args.lat, args.lon, args.k), Path(args.out))
     print(args.out)
     return 0
 
@@ -79,7 +94,7 @@ def _settings(pairs: list[str]) -> dict[str, Any]:
 def _cmd_train(args: argparse.Namespace) -> int:
     from geogan_core.training.run import train_command
 
-    path = train_command(load_config(args.config), what=args.what, arch=args.arch, epochs=args.epochs,
+    path = train_command(_area(args), what=args.what, arch=args.arch, epochs=args.epochs,
                          seed=args.seed, device=args.device, resume=args.resume,
                          run_dir=Path(args.run_dir) if args.run_dir else None, max_steps=args.max_steps,
                          batch_size=args.batch_size, width=args.width, settings=_settings(args.set))
@@ -100,7 +115,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.gan_metrics import gan_metrics
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
+    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
     result = gan_metrics(explorer, names=args.names, per_place=args.per_place, seed=args.seed,
                          update_manifest=not args.no_manifest)
     _emit(result, args.json)
@@ -112,11 +127,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.report import run_evaluation
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
+    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
     if args.save_heads:
         print(save_heads(explorer, k=args.k, n_views=args.views))
     result = run_evaluation(explorer, Path(args.json), k=args.k, n_views=args.views, seeds=args.seeds,
-                            test_photos=Path(args.test_photos) if args.test_photos else None)
+                            test_photos=Path(args.test_photos) if args.test_photos else None, folds=args.folds)
     for name, m in result["methods"].items():
         print(f"{name:>22}: accuracy {m['accuracy']:.3f} [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]  "
               f"balanced {m['balanced_accuracy']:.3f}  n={m['n']}")
@@ -127,7 +142,7 @@ def _cmd_dense(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.dense import dense_maps
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
+    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
     result = dense_maps(explorer, res_deg=args.res, n_views=args.views, rebuild=args.rebuild,
                         folder=Path(args.json).parent / "dense" if args.json else None)
     _emit(result, args.json)
@@ -138,7 +153,7 @@ def _cmd_directions(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.directions import fit_directions
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
+    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
     result = fit_directions(explorer, samples=args.samples, check=args.check, seed=args.seed)
     _emit(result, args.json)
     return 0
@@ -148,7 +163,7 @@ def _cmd_features(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.embedding import FEATURE_SETS, ensure_embedding
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
+    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
     out = {}
     for name in args.set or list(FEATURE_SETS):
         emb = ensure_embedding(explorer, name, k=args.k)
@@ -174,7 +189,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.bench import run_benchmarks
     from geogan_core.inference.generate import Explorer
 
-    result = run_benchmarks(Explorer(load_config(args.config), checkpoints=_checkpoints(args)),
+    result = run_benchmarks(Explorer(_area(args), checkpoints=_checkpoints(args)),
                             repeats=args.repeats, dense_res=args.dense_res)
     _emit(result, args.json)
     return 0
@@ -184,7 +199,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from geogan_core.imaging import grid, write_png
     from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(load_config(args.config), checkpoints=_checkpoints(args))
+    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
     result = explorer.generate(args.lat, args.lon, n=args.n, seed=args.seed, arch=args.arch)
     write_png(grid(result.images, ncol=min(8, args.n)), Path(args.out))
     if args.json:
@@ -203,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
         sp.add_argument("--config", default=None, help="study-area TOML (default configs/world.toml)")
+        sp.add_argument("--split", choices=("regions", "cells"), default=None,
+                        help="override [split].kind; cells = 10-degree cells with no buffer (the old split)")
         return sp
 
     data = sub.add_parser("data", help="inspect the study area's data").add_subparsers(dest="data_cmd", required=True)
@@ -252,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("-k", type=int, default=8, help="neighbours for the interpolation methods")
     v.add_argument("--views", type=int, default=4, help="generated views per place")
     v.add_argument("--seeds", type=int, default=5, help="generation seeds for the GAN methods")
+    v.add_argument("--folds", type=int, default=0,
+                   help="also score the methods that need no GAN training over K region folds")
     v.add_argument("--save-heads", action="store_true",
                    help="also fit the per-click land-cover heads on the train split into checkpoints/")
     v.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)

@@ -99,13 +99,34 @@ class LandCoverConfig:
         return self.default_group
 
 
+SPLIT_KINDS = ("regions", "cells")
+
+
 @dataclass(frozen=True)
 class SplitConfig:
-    """Spatially blocked train/val/test split."""
+    """Spatially separated train/val/test split: whole regions (or grid cells) per side, plus a buffer.
 
+    ``kind = "regions"`` groups places by the photo table's ``region_column`` (its value, or the
+    first group of ``region_pattern`` matched in it); places without one are clustered by location
+    at about ``region_km``. ``kind = "cells"`` uses ``cell_deg`` grid cells. Training places within
+    ``buffer_km`` of a validation or test place are dropped.
+    """
+
+    kind: str = "regions"
+    region_column: str = "region"
+    region_pattern: str = ""
+    region_km: float = 1000.0
+    buffer_km: float = 100.0
     cell_deg: float = 10.0
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     seed: int = 0
+
+    @property
+    def rule(self) -> str:
+        """One line saying how the split was made."""
+        how = (f"whole {self.cell_deg:g}-degree cells" if self.kind == "cells" else
+               f"whole regions ([split].region_column {self.region_column!r})")
+        return f"{how} per side, {self.buffer_km:g} km buffer, seed {self.seed}"
 
 
 @dataclass(frozen=True)
@@ -274,7 +295,20 @@ def load_config(path: str | os.PathLike[str] | None = None) -> StudyArea:
     fractions = tuple(float(f) for f in sp.get("fractions", list, [0.7, 0.15, 0.15]))
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-6 or min(fractions) < 0:
         raise sp.fail("fractions", f"must be three non-negative numbers summing to 1, got {fractions}")
-    split = SplitConfig(cell_deg=sp.positive("cell_deg", float, 10.0),
+    kind = sp.get("kind", str, "regions")
+    if kind not in SPLIT_KINDS:
+        raise sp.fail("kind", f"must be one of {SPLIT_KINDS}, got {kind!r}")
+    pattern = sp.get("region_pattern", str, "")
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise sp.fail("region_pattern", f"is not a regular expression ({e})") from e
+    buffer_km = sp.get("buffer_km", float, 100.0)
+    if buffer_km < 0:
+        raise sp.fail("buffer_km", f"must be 0 or more, got {buffer_km}")
+    split = SplitConfig(kind=kind, region_column=sp.get("region_column", str, "region"), region_pattern=pattern,
+                        region_km=sp.positive("region_km", float, 1000.0), buffer_km=buffer_km,
+                        cell_deg=sp.positive("cell_deg", float, 10.0),
                         fractions=fractions, seed=sp.get("seed", int, 0))  # type: ignore[arg-type]
 
     sc = raw.get("scenes", {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -32,3 +33,29 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Write text atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+_FULL_HASH_BYTES = 64 << 20
+_digests: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """SHA-1 of a file's content (first 16 hex digits), for cache keys that survive copies and new mtimes.
+
+    Files over 64 MB are hashed by their size and their first and last 8 MB, so a huge raster
+    costs no more than a small one. Results are memoised per (path, size, mtime) in this process.
+    """
+    path = Path(path)
+    st = path.stat()
+    memo = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if memo not in _digests:
+        h = hashlib.sha1(str(st.st_size).encode())
+        with path.open("rb") as f:
+            if st.st_size <= _FULL_HASH_BYTES:
+                h.update(f.read())
+            else:
+                h.update(f.read(8 << 20))
+                f.seek(-(8 << 20), os.SEEK_END)
+                h.update(f.read())
+        _digests[memo] = h.hexdigest()[:16]
+    return _digests[memo]

@@ -21,14 +21,15 @@ import numpy as np
 
 from geogan_core.config import StudyArea, require_file
 from geogan_core.data.photos import load_views, read_photo_table
-from geogan_core.data.splits import SPLITS, blocked_split
+from geogan_core.data.splits import SPLITS, Split, make_split
 from geogan_core.errors import DataError
+from geogan_core.fileio import file_digest
 from geogan_core.geo.grid import haversine_km
 from geogan_core.geo.stack import NO_LABEL, LandCover, OverheadStack
 from geogan_core.progress import ProgressFn, track
 
 log = logging.getLogger(__name__)
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 VIEW_SIZES = (64, 128)
 
 
@@ -43,7 +44,7 @@ class PairedData:
     loc_class: np.ndarray
     loc_label: np.ndarray  # index into group_names, NO_LABEL (-1) without one
     loc_label_source: np.ndarray  # "point", "neighbourhood", or why there is no label
-    loc_split: np.ndarray
+    loc_region_raw: np.ndarray  # the photo table's [split].region_column value ("" where blank)
     patches: np.ndarray  # (L, C, S, S) float16
     view_loc: np.ndarray
     view_heading: np.ndarray
@@ -52,7 +53,19 @@ class PairedData:
     group_names: list[str]
     channel_names: list[str]
     skipped: list[tuple[int, str]]
-    key: str
+    key: str  # names the arrays and the split: results that depend on the split are keyed by it
+    arrays_key: str  # names the arrays only: per-view features of all views are keyed by it
+    split: Split  # computed at load from the [split] settings (not cached: it is cheap)
+
+    @property
+    def loc_split(self) -> np.ndarray:
+        """Split code per place (0 train, 1 val, 2 test, -1 dropped by the buffer)."""
+        return self.split.codes
+
+    @property
+    def loc_region(self) -> np.ndarray:
+        """Region name per place (the unit of the split and of the intervals)."""
+        return self.split.regions
 
     @property
     def n_locations(self) -> int:
@@ -92,20 +105,25 @@ class PairedData:
 
 
 _ARRAYS = ("loc_lat", "loc_lon", "loc_pano", "loc_image", "loc_class", "loc_label", "loc_label_source",
-           "loc_split", "patches", "view_loc", "view_heading", "views64", "views128")
+           "loc_region_raw", "patches", "view_loc", "view_heading", "views64", "views128")
 
 
 def cache_key(area: StudyArea) -> str:
-    """Hash of everything the paired cache depends on.
+    """Hash of everything the paired cache depends on: content hashes, never modification times.
+
+    The split is not part of it (it is computed at load), so changing ``[split]`` costs no rebuild.
 
     Raises:
         DataNotFoundError: If the photo table is missing.
     """
-    st = require_file(area, area.photos.csv, "photo table", "[photos].csv").stat()
-    parts = {"v": CACHE_VERSION, "csv": [str(area.photos.csv), st.st_size, st.st_mtime_ns],
-             "patch": area.to_dict()["patch"], "layers": area.to_dict()["layers"],
-             "landcover": area.to_dict()["landcover"], "split": area.to_dict()["split"],
-             "views": area.photos.views_per_image}
+    csv = require_file(area, area.photos.csv, "photo table", "[photos].csv")
+    cfg = area.to_dict()
+    layers = [{**lyr, "path": file_digest(Path(lyr["path"])) if Path(lyr["path"]).is_file() else lyr["path"]}
+              for lyr in cfg["layers"]]
+    lc = cfg["landcover"]
+    lc = {**lc, "path": file_digest(Path(lc["path"])) if Path(lc["path"]).is_file() else lc["path"]}
+    parts = {"v": CACHE_VERSION, "csv": file_digest(csv), "patch": cfg["patch"], "layers": layers,
+             "landcover": lc, "region_column": area.split.region_column, "views": area.photos.views_per_image}
     return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -129,8 +147,12 @@ def load_paired(area: StudyArea, stack: OverheadStack | None = None, landcover: 
     meta = json.loads((folder / "meta.json").read_text())
     arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="r" if k.startswith("views") else None,
                          allow_pickle=False) for k in _ARRAYS}
+    split = make_split(area.split, arrays["loc_lat"], arrays["loc_lon"], arrays["loc_region_raw"])
+    # the data key names the cached arrays *and* the split: every result keyed by it changes with either
+    key = hashlib.sha1(json.dumps([meta["key"], area.to_dict()["split"]], sort_keys=True).encode()).hexdigest()[:16]
     return PairedData(**arrays, group_names=meta["group_names"], channel_names=meta["channel_names"],
-                      skipped=[tuple(s) for s in meta["skipped"]], key=meta["key"])
+                      skipped=[tuple(s) for s in meta["skipped"]], key=key, arrays_key=meta["key"],
+                      split=split)
 
 
 def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandCover,
@@ -151,6 +173,7 @@ def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandC
         views[64].append(np.stack([np.asarray(_downscale(v, 64)) for v in v128]))
         lab = landcover.label(rec.lat, rec.lon)
         locs.append({"lat": rec.lat, "lon": rec.lon, "pano": rec.pano_id, "image": str(rec.image),
+                     "region": (rec.extra.get(area.split.region_column) or "").strip(),
                      "cls": lab.cls, "source": lab.source,
                      "label": area.landcover.group_names.index(lab.group) if lab.group else NO_LABEL})
     if not locs:
@@ -168,7 +191,7 @@ def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandC
         "loc_class": np.array([x["cls"] for x in locs], np.int16),
         "loc_label": np.array([x["label"] for x in locs], np.int8),
         "loc_label_source": np.array([x["source"] for x in locs], dtype=str),
-        "loc_split": blocked_split(lat, lon, area.split.cell_deg, area.split.fractions, area.split.seed),
+        "loc_region_raw": np.array([x["region"] for x in locs], dtype=str),
         "patches": stack.patches(lat, lon).astype(np.float16),
         "view_loc": np.repeat(np.arange(len(locs)), vpi).astype(np.int32),
         "view_heading": np.tile(np.arange(vpi), len(locs)).astype(np.int8),

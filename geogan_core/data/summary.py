@@ -42,7 +42,8 @@ def data_summary(area: StudyArea) -> dict[str, Any]:
 
     Returns:
         A JSON-ready dict with at least ``panoramas``, ``views``, ``labelled_locations``,
-        ``label_counts``, ``overhead_layers`` and ``splits``; ``skipped`` lists the photo rows
+        ``label_counts``, ``overhead_layers``, ``splits`` (places per side) and ``split`` (its kind, regions
+        per side, places dropped by the buffer, the smallest train-test distance); ``skipped`` lists the photo rows
         that were left out, each with its reason.
     """
     data = load_paired(area)
@@ -72,7 +73,8 @@ def data_summary(area: StudyArea) -> dict[str, Any]:
                              "file": str(layer.path)} for layer in area.layers],
         "condition_shape": list(data.patches.shape[1:]),
         "splits": splits,
-        "split_rule": f"blocked by {area.split.cell_deg:g}-degree cells, seed {area.split.seed}",
+        "split_rule": area.split.rule,
+        "split": data.split.summary(),
         "cache_key": data.key,
     }
 

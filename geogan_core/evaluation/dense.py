@@ -20,7 +20,7 @@ from sklearn.metrics import balanced_accuracy_score
 
 from geogan_core.config import PROJECT_ROOT
 from geogan_core.errors import CheckpointError, DataNotFoundError
-from geogan_core.fileio import atomic_write_text
+from geogan_core.fileio import atomic_write_text, file_digest
 from geogan_core.geo.raster import WGS84, Raster, atomic_write_geotiff
 from geogan_core.imaging import probability_colors
 from geogan_core.inference.generate import Explorer, latents
@@ -46,7 +46,7 @@ def land_cells(explorer: Explorer, res_deg: float) -> tuple[np.ndarray, np.ndarr
 
 def _key(explorer: Explorer, res_deg: float, n_views: int) -> str:
     heads = explorer.checkpoints / "landcover_heads.pt"
-    parts = [explorer.data.key, res_deg, n_views, heads.stat().st_mtime_ns if heads.exists() else 0,
+    parts = [explorer.data.key, res_deg, n_views, file_digest(heads) if heads.exists() else 0,
              [explorer.gan(n).sha256 for n in explorer.available()]]
     return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:12]
 

@@ -25,7 +25,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
 from geogan_core.config import PROJECT_ROOT
-from geogan_core.data.splits import SPLITS
+from geogan_core.data.splits import split_name
 from geogan_core.errors import DataNotFoundError, InvalidRequestError
 from geogan_core.fileio import atomic_path
 from geogan_core.inference.features import cached_features, real_view_features
@@ -86,10 +86,10 @@ def _features(explorer: Explorer, feature_set: str, generated: np.ndarray, gen_p
         from geogan_core.checkpoint import load_image_features
 
         net = load_image_features(128)
-        real = real_view_features(cache, d.key, d.views64, lambda: net, progress)
+        real = real_view_features(cache, d.arrays_key, d.views64, lambda: net, progress)
         return np.concatenate([real, image_features(net, generated, progress=progress)])
     gan = explorer.gan("modern" if feature_set == "cgan_disc" else "ugan")
-    real = cached_features(cache, f"{feature_set}-real-{gan.sha256[:12]}-{d.key}",
+    real = cached_features(cache, f"{feature_set}-real-{gan.sha256[:12]}-{d.arrays_key}",
                            lambda: discriminator_features(gan.D, d.views64, d.patches[d.view_loc], progress=progress))
     return np.concatenate([real, discriminator_features(gan.D, generated, d.patches[gen_places])])
 
@@ -191,7 +191,7 @@ def point_table(emb: Embedding, explorer: Explorer) -> dict[str, np.ndarray]:
     return {"x": emb.xy[:, 0], "y": emb.xy[:, 1], "source": emb.source,
             "land cover": np.array([lc.class_names.get(int(c), str(c)) for c in d.loc_class[p]]),
             "urban/rural": np.array([d.group_names[v] if v >= 0 else "none" for v in label]),
-            "split": np.array([SPLITS[int(s)] for s in d.loc_split[p]]),
+            "split": np.array([split_name(int(s)) for s in d.loc_split[p]]),
             "region": region_of(d.loc_lat[p], d.loc_lon[p]), "cluster": emb.cluster.astype(str),
             "lat": d.loc_lat[p], "lon": d.loc_lon[p], "place": p, "view": emb.view}
 

@@ -45,20 +45,22 @@ def _round(x: float) -> float:
     return float(f"{x:.4g}")
 
 
-def paired_difference(agree: np.ndarray, ref: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+def paired_difference(agree: np.ndarray, ref: np.ndarray, labels: np.ndarray,
+                      regions: np.ndarray | None = None) -> dict[str, Any]:
     """Consistency minus the reference's, at the same places with the same noise, with paired CIs.
 
-    Resampling places keeps each place's two scores together, so the interval is the one of the
-    difference itself (narrower than comparing two separate intervals).
+    Resampling places (or whole ``regions``) keeps each place's two scores together, so the
+    interval is the one of the difference itself (narrower than comparing two separate intervals).
     """
     diff = np.asarray(agree, float) - np.asarray(ref, float)
     return {"consistency_diff": _round(diff.mean()),
-            "consistency_diff_ci95": [_round(v) for v in bootstrap_ci(diff)],
+            "consistency_diff_ci95": [_round(v) for v in bootstrap_ci(diff, clusters=regions)],
             "balanced_diff": _round(balanced_mean(diff, labels)),
-            "balanced_diff_ci95": [_round(v) for v in bootstrap_ci(diff, groups=labels)]}
+            "balanced_diff_ci95": [_round(v) for v in bootstrap_ci(diff, groups=labels, clusters=regions)]}
 
 
-def label_signal(clf: Any, feats: np.ndarray, labels: np.ndarray, groups: list[str]) -> dict[str, Any]:
+def label_signal(clf: Any, feats: np.ndarray, labels: np.ndarray, groups: list[str],
+                 regions: np.ndarray | None = None) -> dict[str, Any]:
     """How the land-cover classifier sees views: the share it gives each class, and (two classes) its AUC.
 
     ``feats`` holds the same number of views for every place, place by place; ``labels`` one label
@@ -70,7 +72,7 @@ def label_signal(clf: Any, feats: np.ndarray, labels: np.ndarray, groups: list[s
     out: dict[str, Any] = {"landcover_called": {g: _round(np.mean(pred == i)) for i, g in enumerate(groups)}}
     if len(clf.classes_) == 2 and len(np.unique(labels)) == 2:
         prob = clf.predict_proba(feats)[:, 1].reshape(len(labels), -1).mean(1)
-        auc, lo, hi = auc_ci(prob, labels == clf.classes_[1])
+        auc, lo, hi = auc_ci(prob, labels == clf.classes_[1], clusters=regions)
         out.update(landcover_auc=_round(auc), landcover_auc_ci95=[_round(lo), _round(hi)])
     return out
 
@@ -85,30 +87,34 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
     t0 = time.time()
     data = explorer.data
     net = load_image_features()
-    real = real_view_features(explorer.area.cache_dir, data.key, data.views64, lambda: net, progress)
+    real = real_view_features(explorer.area.cache_dir, data.arrays_key, data.views64, lambda: net, progress)
     labelled_view = data.loc_label[data.view_loc] >= 0
     train_v = data.view_mask("train") & labelled_view
     clf = fit_classifier(real[train_v], data.loc_label[data.view_loc[train_v]])
 
     places = np.flatnonzero(data.split_mask("test") & (data.loc_label >= 0))
+    regions = data.loc_region[places]  # every interval resamples whole test regions
     test_v = np.isin(data.view_loc, places)
     vpi = explorer.area.photos.views_per_image
     real_groups = real[test_v].reshape(len(places), vpi, -1) if vpi > 1 else None
     real_pred = clf.predict(real[test_v]) == data.loc_label[data.view_loc[test_v]]
     out: dict[str, Any] = {
-        "places": int(len(places)), "views_per_place": per_place, "seed": seed, "split": "test",
+        "places": int(len(places)), "regions": len(set(regions.tolist())), "views_per_place": per_place,
+        "seed": seed, "split": f"test side of the split ({explorer.area.split.rule})",
+        "intervals": "95% cluster bootstrap over test regions",
         "features": "EfficientNet-Lite0 (ImageNet, PyPI), pooled, 128 px; not comparable with Inception FID",
         "real": {"landcover_accuracy": _round(real_pred.mean()),
-                 "landcover_ci95": [_round(v) for v in bootstrap_ci(real_pred.reshape(len(places), -1).mean(1))]},
+                 "landcover_ci95": [_round(v) for v in bootstrap_ci(real_pred.reshape(len(places), -1).mean(1),
+                                                                   clusters=regions)]},
         "models": {},
     }
     labels = data.loc_label[places]
     groups = explorer.area.landcover.group_names
-    out["real"].update(label_signal(clf, real[test_v], labels, groups))
+    out["real"].update(label_signal(clf, real[test_v], labels, groups, regions))
     if real_groups is not None:
         div = mean_pairwise_distance(real_groups)
         out["real"]["diversity"] = _round(div.mean())
-        out["real"]["diversity_ci95"] = [_round(v) for v in bootstrap_ci(div)]
+        out["real"]["diversity_ci95"] = [_round(v) for v in bootstrap_ci(div, clusters=regions)]
         # between places: the k-th view of every place (one heading) as one group
         out["real"]["place_distance"] = _round(mean_pairwise_distance(real_groups.transpose(1, 0, 2)).mean())
     # a generator that ignores the place and always looks like one class scores that class's share
@@ -133,11 +139,12 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
         kid, kid_std = kernel_inception_distance(real[test_v], fake, seed=seed)
         m = {"fid_lite0": _round(frechet_distance(real[test_v], fake)), "kid_lite0": _round(kid),
              "kid_lite0_std": _round(kid_std), "landcover_consistency": _round(agree.mean()),
-             "landcover_consistency_ci95": [_round(v) for v in bootstrap_ci(agree)],
+             "landcover_consistency_ci95": [_round(v) for v in bootstrap_ci(agree, clusters=regions)],
              "landcover_balanced": _round(balanced_mean(agree, labels)),
-             "landcover_balanced_ci95": [_round(v) for v in bootstrap_ci(agree, groups=labels)],
-             "diversity": _round(div.mean()), "diversity_ci95": [_round(v) for v in bootstrap_ci(div)],
-             "place_distance": _round(place_dist), **label_signal(clf, fake, labels, groups)}
+             "landcover_balanced_ci95": [_round(v) for v in bootstrap_ci(agree, groups=labels, clusters=regions)],
+             "diversity": _round(div.mean()),
+             "diversity_ci95": [_round(v) for v in bootstrap_ci(div, clusters=regions)],
+             "place_distance": _round(place_dist), **label_signal(clf, fake, labels, groups, regions)}
         if "diversity" in out["real"]:
             m["diversity_vs_real"] = _round(div.mean() / out["real"]["diversity"])
             m["place_distance_vs_real"] = _round(place_dist / out["real"]["place_distance"])
@@ -145,7 +152,8 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
     if REFERENCE in agrees:
         for name, agree in agrees.items():
             if name != REFERENCE:
-                out["models"][name]["vs_" + REFERENCE] = paired_difference(agree, agrees[REFERENCE], labels)
+                out["models"][name]["vs_" + REFERENCE] = paired_difference(agree, agrees[REFERENCE], labels,
+                                                                                     regions)
     if update_manifest:
         for name, m in out["models"].items():
             record_in_manifest(explorer.checkpoints, name, {"metrics": m})

@@ -7,9 +7,11 @@
 - ``cgan_images``: Lite0 features of N views generated at the place, averaged;
 - ``cgan_features``: the cGAN discriminator's features of those views (with their condition);
 - ``overhead_only``: statistics of the overhead patch alone (not in the paper);
+- ``overhead_plus_cgan``: those statistics and the cGAN discriminator features together, one
+  classifier (do generated views add anything to the overhead imagery they were made from?);
 - ``real_photos``: Lite0 features of the place's own views (the upper bound where photos exist).
 
-``cgan_*`` use the modern cGAN; ``cgan_*_paper`` the paper-faithful one.
+``cgan_*`` and ``overhead_plus_cgan`` use the modern cGAN; ``cgan_*_paper`` the paper-faithful one.
 """
 
 from __future__ import annotations
@@ -28,19 +30,24 @@ from geogan_core.progress import ProgressFn
 
 INTERPOLATED = ("interpolated_features", "unconditional_gan")
 GENERATED = {"cgan_images": ("modern", "lite0"), "cgan_features": ("modern", "disc"),
-             "cgan_images_paper": ("paper", "lite0"), "cgan_features_paper": ("paper", "disc")}
+             "cgan_images_paper": ("paper", "lite0"), "cgan_features_paper": ("paper", "disc"),
+             "overhead_plus_cgan": ("modern", "overhead+disc")}
 METHODS = ("interpolated_features", "unconditional_gan", "cgan_images", "cgan_features", "cgan_images_paper",
-           "cgan_features_paper", "overhead_only", "real_photos")
+           "cgan_features_paper", "overhead_only", "overhead_plus_cgan", "real_photos")
+CHEAP = ("interpolated_features", "overhead_only", "real_photos")
+"""Methods that need no GAN training: they can be refitted on any region fold."""
 
 
 @dataclass
 class Places:
-    """Places to score: coordinates, overhead patches and (optionally) their own real views."""
+    """Places to score: coordinates, overhead patches, regions and (optionally) their own real views."""
 
     lat: np.ndarray
     lon: np.ndarray
     patches: np.ndarray  # (P, C, S, S)
-    views: np.ndarray | None = None  # (P, V, 64, 64, 3) uint8, for real_photos
+    regions: np.ndarray  # (P,) region name: the unit of the intervals
+    views: np.ndarray | None = None  # (P, V, 64, 64, 3) uint8, for real_photos at places outside the data
+    index: np.ndarray | None = None  # (P,) place index in the paired data, for places inside it
     exclude_bank: np.ndarray | None = None  # (P,) index of the bank place that is the place itself, or -1
 
 
@@ -61,18 +68,18 @@ class FeatureMaker:
 
     def real_view_features(self) -> np.ndarray:
         """Lite0 features of every real view (cached by the data key)."""
-        return real_view_features(self.ex.area.cache_dir, self.data.key, self.data.views64, self.lite0,
+        return real_view_features(self.ex.area.cache_dir, self.data.arrays_key, self.data.views64, self.lite0,
                                   self.progress)
 
-    def bank(self, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Train places and their per-place features for an interpolation method."""
+    def bank(self, method: str, train: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Bank places (default: the train split) and their per-place features for an interpolation method."""
         d = self.data
-        train = np.flatnonzero(d.split_mask("train"))
+        train = np.flatnonzero(d.split_mask("train")) if train is None else train
         if method == "interpolated_features":
             per_view = self.real_view_features()
         else:
             gan = self.ex.gan("ugan")
-            per_view = cached_features(self.ex.area.cache_dir, f"ugan-real-{gan.sha256[:12]}-{d.key}",
+            per_view = cached_features(self.ex.area.cache_dir, f"ugan-real-{gan.sha256[:12]}-{d.arrays_key}",
                                        lambda: discriminator_features(gan.D, d.views64, d.patches[d.view_loc],
                                                                       progress=self.progress))
         feats = np.stack([per_view[d.view_loc == i].mean(0) for i in train])
@@ -98,11 +105,17 @@ class FeatureMaker:
         return {"lite0": both[:, :1280], "disc": both[:, 1280:]}
 
     def features(self, method: str, places: Places, key: str, k: int = 8, n_views: int = 4,
-                 seed: int = 0) -> np.ndarray:
-        """Per-place features of one method for a set of places (``key`` names the set for caching)."""
+                 seed: int = 0, bank: np.ndarray | None = None) -> np.ndarray:
+        """Per-place features of one method for a set of places (``key`` names the set for caching).
+
+        ``bank`` (place indices) is the interpolation methods' bank of photo places; default the train split.
+        """
         if method == "overhead_only":
             return overhead_features(places.patches)
         if method == "real_photos":
+            if places.index is not None:  # places of the data: their views' features are cached already
+                per_view = self.real_view_features()
+                return np.stack([per_view[self.data.view_loc == i].mean(0) for i in places.index])
             if places.views is None:
                 raise ValueError("real_photos needs the places' own views")
             flat = places.views.reshape(-1, *places.views.shape[2:])
@@ -110,23 +123,26 @@ class FeatureMaker:
                                     lambda: image_features(self.lite0(), flat, progress=self.progress))
             return feats.reshape(len(places.lat), -1, feats.shape[1]).mean(1)
         if method in INTERPOLATED:
-            blat, blon, bank = self.bank(method)
-            return idw(places.lat, places.lon, blat, blon, bank, k, places.exclude_bank)
+            blat, blon, feats = self.bank(method, bank)
+            return idw(places.lat, places.lon, blat, blon, feats, k, places.exclude_bank)
         arch, kind = GENERATED[method]
+        if kind == "overhead+disc":
+            return np.concatenate([overhead_features(places.patches),
+                                   self.generated(places, arch, n_views, seed, key)["disc"]], axis=1)
         return self.generated(places, arch, n_views, seed, key)[kind]
+
+
+def places_at(explorer: Explorer, idx: np.ndarray, bank: np.ndarray) -> Places:
+    """Places of the paired data by index; ``bank`` holds the interpolation bank's place indices."""
+    d = explorer.data
+    pos = {int(p): j for j, p in enumerate(bank)}
+    return Places(d.loc_lat[idx], d.loc_lon[idx], d.patches[idx].astype(np.float32), d.loc_region[idx],
+                  index=np.asarray(idx), exclude_bank=np.array([pos.get(int(i), -1) for i in idx], int))
 
 
 def project_places(explorer: Explorer, split: str) -> tuple[Places, np.ndarray, np.ndarray]:
     """The labelled places of one split: ``(places, labels, place indices)``."""
     d = explorer.data
     idx = np.flatnonzero(d.split_mask(split) & (d.loc_label >= 0))
-    train = np.flatnonzero(d.split_mask("train"))
-    pos = {p: j for j, p in enumerate(train)}
-    vpi = explorer.area.photos.views_per_image
-    views = np.stack([np.asarray(d.views64[d.view_loc == i]) for i in idx]) if len(idx) else None
-    if views is not None and views.shape[1] != vpi:
-        views = None
-    places = Places(d.loc_lat[idx], d.loc_lon[idx], d.patches[idx].astype(np.float32), views,
-                    np.array([pos.get(int(i), -1) for i in idx]))
-    return places, d.loc_label[idx].astype(int), idx
+    return places_at(explorer, idx, np.flatnonzero(d.split_mask("train"))), d.loc_label[idx].astype(int), idx
 

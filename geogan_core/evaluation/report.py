@@ -23,8 +23,11 @@ LABELS = {
     "cgan_images_paper": "cGAN generated images (paper arch.)",
     "cgan_features_paper": "cGAN discriminator features (paper arch.)",
     "overhead_only": "Overhead patch only (not in paper)",
+    "overhead_plus_cgan": "Overhead patch + cGAN D features (not in paper)",
     "real_photos": "The place's own photos (upper bound)",
 }
+SPLIT_RESULTS = {"evaluate": "region split", "evaluate_cells": "10-degree cell split (before)"}
+"""Stored results of the two splits: the region split (every number now) and the cell split it replaced."""
 
 
 def load_results(name: str = "evaluate", folder: Path | None = None) -> dict[str, Any]:
@@ -63,8 +66,21 @@ def table_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _verdict(c: dict[str, Any], i: dict[str, Any]) -> str:
-    """Whether ``c`` beats ``i`` in plain words, from their accuracies and 95% intervals."""
+def _verdict(c: dict[str, Any], i: dict[str, Any], paired: dict[str, Any] | None = None) -> str:
+    """Whether ``c`` beats ``i`` in plain words.
+
+    From the paired difference's 95% interval when there is one, else from whether the two
+    methods' own intervals overlap.
+    """
+    if paired is not None:
+        diff, (lo, hi) = paired["difference"], paired["ci95"]
+        how = f"paired difference {100 * diff:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}] points"
+        if lo > 0:
+            return f"holds on our data: cGAN discriminator features beat interpolated photo features ({how})"
+        if hi < 0:
+            return f"does not hold on our data: interpolated photo features do clearly better ({how})"
+        way = "points the same way" if diff > 0 else "points the other way"
+        return f"{way} on our data, but the difference is not established ({how}, the interval holds 0)"
     diff = c["accuracy"] - i["accuracy"]
     overlap = not (c["ci95"][0] > i["ci95"][1] or i["ci95"][0] > c["ci95"][1])
     if diff > 0 and not overlap:
@@ -87,23 +103,64 @@ def claim_statement(result: dict[str, Any]) -> str:
     Judged for the modern cGAN and, when evaluated, the paper-faithful one, whose discriminator also
     sees the overhead patch: its features are then set beside the overhead patch alone.
     """
-    m = result["methods"]
+    m, paired = result["methods"], result.get("paired", {})
     if "cgan_features" not in m or "interpolated_features" not in m:
         return "The comparison needs both cgan_features and interpolated_features results."
     c, i = m["cgan_features"], m["interpolated_features"]
+    where = (f"{result['n_test_places']} held-out places in {result['n_test_regions']} regions"
+             if "n_test_regions" in result else f"{result['n_test_places']} held-out places")
     out = (f"The paper's claim (cGAN features {PAPER['cgan_features']:.0%} > interpolation "
-           f"{PAPER['interpolated_features']:.0%}): for the modern cGAN it {_verdict(c, i)} ({_acc(c)} vs "
-           f"{_acc(i)}, {result['n_test_places']} held-out places).")
+           f"{PAPER['interpolated_features']:.0%}): for the modern cGAN it "
+           f"{_verdict(c, i, paired.get('cgan_features - interpolated_features'))} ({_acc(c)} vs {_acc(i)}, {where}).")
     if (p := m.get("cgan_features_paper")) is not None:
-        out += f" For the paper-faithful cGAN it {_verdict(p, i)} ({_acc(p)})"
+        verdict = _verdict(p, i, paired.get("cgan_features_paper - interpolated_features"))
+        out += f" For the paper-faithful cGAN it {verdict} ({_acc(p)})"
         if (o := m.get("overhead_only")) is not None:
             out += f"; its discriminator also sees the overhead patch, which alone scores {_acc(o)}"
         out += "."
+    if (d := paired.get("overhead_plus_cgan - overhead_only")) is not None:
+        lo, hi = d["ci95"]
+        adds = "add to" if lo > 0 else ("take away from" if hi < 0 else "add nothing established to")
+        out += (f" Generated views' discriminator features {adds} the overhead patch they were made from "
+                f"(overhead + cGAN minus overhead only: {100 * d['difference']:+.1f} [{100 * lo:+.1f}, "
+                f"{100 * hi:+.1f}] points).")
     best = max(m, key=lambda k: m[k]["accuracy"])
     return (f"{out} The best method here is {LABELS.get(best, best).lower()} ({m[best]['accuracy']:.1%}). "
             f"What differs: worldwide Street View places instead of a UK region, coarse global overhead layers "
-            f"(about 5-10 km pixels) instead of aerial imagery, MODIS at 0.05 degrees as the truth, and a "
-            f"spatially blocked split.")
+            f"(about 5-10 km pixels) instead of aerial imagery, MODIS at 0.05 degrees as the truth, and the "
+            f"split: {result['split']}.")
+
+
+def split_rows(by_split: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per method: its accuracy with interval on each split side by side, and the paper's number."""
+    names = list(dict.fromkeys(n for r in by_split.values() for n in r["methods"]))
+    rows = []
+    for name in names:
+        row: dict[str, Any] = {"method": LABELS.get(name, name)}
+        for split, res in by_split.items():
+            m = res["methods"].get(name)
+            row[SPLIT_RESULTS.get(split, split)] = _acc(m) if m else "-"
+        row["paper (UK, its data)"] = _fmt(PAPER.get(name), True)
+        rows.append(row)
+    return rows
+
+
+def paired_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The paired differences of a result (same test places, regions resampled in pairs)."""
+    return [{"comparison": " minus ".join(LABELS.get(x, x) for x in pair.split(" - ")),
+             "difference (points)": f"{100 * d['difference']:+.1f} [{100 * d['ci95'][0]:+.1f}, "
+                                    f"{100 * d['ci95'][1]:+.1f}]"}
+            for pair, d in result.get("paired", {}).items()]
+
+
+def fold_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The methods that need no GAN training over K region folds (empty when not computed)."""
+    folds = result.get("folds")
+    if not folds:
+        return []
+    return [{"method": LABELS.get(n, n), "accuracy [95% CI]": _acc(m),
+             "balanced": f"{m['balanced_accuracy']:.1%} [{m['balanced_ci95'][0]:.1%}, {m['balanced_ci95'][1]:.1%}]",
+             "places": m["n"], "regions": m["regions"]} for n, m in folds["methods"].items()]
 
 
 def _fmt(v: Any, pct: bool = False) -> str:
@@ -169,17 +226,33 @@ def markdown_report(checkpoints: Path, bench: Path | None = None) -> str:
         pass
     try:
         res = load_results("evaluate")
-        out += [f"Urban vs rural, {res['n_test_places']} test places ({res['split']}), "
-                f"{res['n_train_places']} train places; {res['machine']}, {res['date']}, {res['seconds']:.0f} s.", "",
-                "| method | ours: accuracy [95% CI] | balanced accuracy [95% CI] | runs | paper (UK, its data) |",
-                "|---|---|---|---|---|"]
+        try:
+            cells: dict[str, Any] = load_results("evaluate_cells")
+        except DataNotFoundError:
+            cells = {"methods": {}}
+        regions = f" in {res['n_test_regions']} regions" if "n_test_regions" in res else ""
+        out += [f"Urban vs rural, {res['n_test_places']} test places{regions} ({res['split']}), "
+                f"{res['n_train_places']} train places; {res['machine']}, {res['date']}, {res['seconds']:.0f} s. "
+                f"Intervals: {res.get('intervals', 'bootstrap over places')}.", "",
+                "| method | ours: accuracy [95% CI] | balanced accuracy [95% CI] | runs | cell split (before) "
+                "| paper (UK, its data) |", "|---|---|---|---|---|---|"]
         for r in table_rows(res):
-            m = res["methods"][r["key"]]
-            out.append(f"| {r['method']} | {_fmt(m['accuracy'], True)} [{_fmt(m['ci95'][0], True)}, "
-                       f"{_fmt(m['ci95'][1], True)}] | {_fmt(m['balanced_accuracy'], True)} "
+            m, before = res["methods"][r["key"]], cells["methods"].get(r["key"])
+            out.append(f"| {r['method']} | {_acc(m)} | {_fmt(m['balanced_accuracy'], True)} "
                        f"[{_fmt(m['balanced_ci95'][0], True)}, {_fmt(m['balanced_ci95'][1], True)}] | {m['runs']} | "
-                       f"{_fmt(PAPER.get(r['key']), True)} |")
-        out += ["", claim_statement(res), ""]
+                       f"{_acc(before) if before else '-'} | {_fmt(PAPER.get(r['key']), True)} |")
+        out += ["", "Region split: " + claim_statement(res), ""]
+        if cells["methods"]:
+            out += ["Cell split (before): " + claim_statement(cells), ""]
+        if pairs := paired_rows(res):
+            out += ["| paired difference (same places, regions resampled together) | points [95% CI] |", "|---|---|"]
+            out += [f"| {p['comparison']} | {p['difference (points)']} |" for p in pairs] + [""]
+        if folds := fold_rows(res):
+            f = res["folds"]
+            out += [f"Methods that need no GAN training over {f['folds']} region folds ({f['places']} places, "
+                    f"{f['regions']} regions, {f['dropped_by_buffer']} training places dropped by the buffer "
+                    f"over all folds):", "", "| method | accuracy [95% CI] | balanced [95% CI] |", "|---|---|---|"]
+            out += [f"| {r['method']} | {r['accuracy [95% CI]']} | {r['balanced']} |" for r in folds] + [""]
         ks = res["k_sensitivity"]
         out += ["| k | " + " | ".join(ks[next(iter(ks))]) + " |", "|---" * (1 + len(ks[next(iter(ks))])) + "|"]
         out += [f"| {k} | " + " | ".join(_fmt(v, True) for v in row.values()) + " |" for k, row in ks.items()]

@@ -1,6 +1,15 @@
-"""Statistics shared by the metrics: bootstrap intervals, ROC AUC, Fréchet distance, KID."""
+"""Statistics shared by the metrics: bootstrap intervals, ROC AUC, Fréchet distance, KID.
+
+Every interval is a percentile bootstrap. With ``clusters`` (a region per place) it is the
+cluster bootstrap: whole regions are drawn with replacement, each bringing all its places,
+because places in one region are correlated and resampling them one by one would make the
+interval too narrow. Paired differences bootstrap the per-place difference, so both methods
+always see the same resampled regions.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 from scipy import linalg
@@ -13,40 +22,64 @@ def balanced_mean(values: np.ndarray, groups: np.ndarray) -> float:
     return float(np.mean([values[groups == g].mean() for g in np.unique(groups)]))
 
 
+def resamples(n: int, n_boot: int = 1000, seed: int = 0, clusters: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """Bootstrap index sets over ``n`` places: places with replacement, or whole clusters with replacement.
+
+    Args:
+        n: Number of places.
+        n_boot: Number of resamples.
+        seed: Seed (same seed, same resamples).
+        clusters: Optional cluster (region) of each place.
+    """
+    rng = np.random.default_rng(seed)
+    if clusters is None:
+        for _ in range(n_boot):
+            yield rng.integers(0, n, n)
+        return
+    _, inverse = np.unique(np.asarray(clusters), return_inverse=True)
+    members = [np.flatnonzero(inverse == c) for c in range(inverse.max() + 1)] if n else []
+    for _ in range(n_boot):
+        yield np.concatenate([members[c] for c in rng.integers(0, len(members), len(members))])
+
+
+def _interval(boots: list[float] | np.ndarray, level: float) -> tuple[float, float]:
+    if len(boots) == 0:
+        return float("nan"), float("nan")
+    a = (1 - level) / 2
+    return float(np.quantile(boots, a)), float(np.quantile(boots, 1 - a))
+
+
 def bootstrap_ci(values: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
-                 groups: np.ndarray | None = None) -> tuple[float, float]:
+                 groups: np.ndarray | None = None, clusters: np.ndarray | None = None) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of per-unit values (e.g. per place).
 
     With ``groups``, of ``balanced_mean(values, groups)`` instead (resamples missing a group are skipped).
+    With ``clusters``, whole clusters (regions) are resampled (the cluster bootstrap).
     """
     values = np.asarray(values, float)
     if len(values) == 0:
         return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(values), (n_boot, len(values)))
-    if groups is None:
-        means = values[idx].mean(axis=1)
-    else:
-        groups = np.asarray(groups)
-        n_groups = len(np.unique(groups))
-        means = np.array([balanced_mean(values[i], groups[i]) for i in idx if len(np.unique(groups[i])) == n_groups])
-    a = (1 - level) / 2
-    return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
+    boots = []
+    n_groups = len(np.unique(groups)) if groups is not None else 0
+    for i in resamples(len(values), n_boot, seed, clusters):
+        if groups is None:
+            boots.append(values[i].mean())
+        elif len(np.unique(np.asarray(groups)[i])) == n_groups:
+            boots.append(balanced_mean(values[i], np.asarray(groups)[i]))
+    return _interval(boots, level)
 
 
 def auc_ci(scores: np.ndarray, positive: np.ndarray, n_boot: int = 1000, seed: int = 0,
-           level: float = 0.95) -> tuple[float, float, float]:
-    """ROC AUC of per-unit scores against binary labels, with a percentile bootstrap interval over units.
+           level: float = 0.95, clusters: np.ndarray | None = None) -> tuple[float, float, float]:
+    """ROC AUC of per-unit scores against binary labels, with a percentile bootstrap interval.
 
     0.5: the scores carry no information about the label; below 0.5: they point the wrong way.
-    Resamples holding one class only are skipped.
+    Resamples holding one class only are skipped; with ``clusters``, whole clusters are resampled.
     """
     scores, positive = np.asarray(scores, float), np.asarray(positive, bool)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(scores), (n_boot, len(scores)))
-    boots = [roc_auc_score(positive[i], scores[i]) for i in idx if 0 < positive[i].sum() < len(i)]
-    a = (1 - level) / 2
-    return float(roc_auc_score(positive, scores)), float(np.quantile(boots, a)), float(np.quantile(boots, 1 - a))
+    boots = [roc_auc_score(positive[i], scores[i]) for i in resamples(len(scores), n_boot, seed, clusters)
+             if 0 < positive[i].sum() < len(i)]
+    return (float(roc_auc_score(positive, scores)), *_interval(boots, level))
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:

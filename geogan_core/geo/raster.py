@@ -17,7 +17,7 @@ from rasterio.warp import transform as warp_transform
 
 from geogan_core.config import LayerConfig
 from geogan_core.errors import CRSMismatchError, DataError, DataNotFoundError
-from geogan_core.fileio import atomic_path
+from geogan_core.fileio import atomic_path, file_digest
 
 log = logging.getLogger(__name__)
 WGS84 = CRS.from_epsg(4326)
@@ -61,8 +61,7 @@ def cached_layer_path(layer: LayerConfig, cache_dir: Path) -> Path:
                                 f"check [[overhead]].path in the config or GEOGAN_DATA")
     if layer.georef == "file":
         return src
-    st = src.stat()
-    key = hashlib.sha1(f"{src}|{st.st_size}|{st.st_mtime_ns}|{layer.kind}|v1".encode()).hexdigest()
+    key = hashlib.sha1(f"{file_digest(src)}|{layer.kind}|v1".encode()).hexdigest()
     out = cache_dir / "layers" / f"{layer.name}-{key[:12]}.tif"
     if not out.exists():
         log.info("converting %s to a cached GeoTIFF %s", src.name, out)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from geogan_core.data.splits import SPLITS
+from geogan_core.data.splits import split_name
 from geogan_core.errors import GeoGanError
 from geogan_core.geo.grid import check_latlon
 from geogan_core.geo.stack import layer_images
@@ -77,7 +77,7 @@ def describe_place(explorer: Explorer, lat: float, lon: float, n: int = 16, seed
         lab = int(data.loc_label[i])
         nearest.append(NearbyPhoto(
             float(data.loc_lat[i]), float(data.loc_lon[i]), float(d), str(data.loc_pano[i]),
-            data.group_names[lab] if lab >= 0 else "no label", SPLITS[int(data.loc_split[i])],
+            data.group_names[lab] if lab >= 0 else "no label", split_name(int(data.loc_split[i])),
             np.asarray(data.views128[data.view_loc == i])))
     notes = []
     if label.group is None:

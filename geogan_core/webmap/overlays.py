@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from geogan_core.config import PROJECT_ROOT, StudyArea
+from geogan_core.fileio import file_digest
 from geogan_core.geo.raster import Raster
 from geogan_core.geo.stack import LandCover, OverheadStack, layer_images
 from geogan_core.imaging import probability_colors, write_png
@@ -98,7 +99,7 @@ def dense_overlays(summary: dict[str, Any], static_dir: Path, width: int = 1024)
         src = PROJECT_ROOT / info["file"]
         if not src.is_file():
             continue
-        key = hashlib.sha1(f"{src}|{src.stat().st_mtime_ns}|{width}".encode()).hexdigest()[:12]
+        key = hashlib.sha1(f"{file_digest(src)}|{width}".encode()).hexdigest()[:12]
         path = Path(static_dir) / "overlays" / f"dense-{method}-{key}.png"
         if not path.is_file():
             raster = Raster.open(src)

@@ -219,6 +219,26 @@ class TestMissingFiles:
         assert_cli_error(cli("data", "summary", "--config", str(cfg)), *words)
         assert not leftovers(tmp_path / "cache")
 
+    @pytest.mark.parametrize("setting,words", [
+        ('kind = "blocks"', ["[split].kind must be one of", "regions", "cells"]),
+        ("buffer_km = 20000.0", ["train side of the split is empty", "[split].buffer_km = 20000", "lower it"]),
+        ('region_pattern = "in (("', ["[split].region_pattern is not a regular expression"]),
+    ])
+    def test_bad_split_settings(self, tiny_config, tmp_path, setting, words):
+        cfg = area_copy(tiny_config, tmp_path, [("[split]\n", f"[split]\n{setting}\n")])
+        proc = cli("data", "summary", "--config", str(cfg))
+        # the buffer is checked once the photos are read (progress lines before it): the error is the last line
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: ") and all(w in last for w in words), last
+
+    def test_missing_region_column_groups_by_location(self, tiny_config):
+        proc = cli("data", "summary", "--json", "--config", str(tiny_config))
+        assert proc.returncode == 0, proc.stderr
+        split = json.loads(proc.stdout)["split"]
+        assert split["grouped_by_location"] == 16 and split["kind"] == "regions"
+        assert "have no [split].region_column 'region' value; they are grouped by location" in proc.stderr
+
     def test_missing_config_file(self, tmp_path):
         assert_cli_error(cli("data", "summary", "--config", str(tmp_path / "nope.toml")),
                          "config file", "nope.toml not found", "--config")

@@ -50,9 +50,31 @@ class TestBaselinesPage:
         at = AppTest.from_file(PAGE, default_timeout=120).run()
         assert not at.exception
         assert "holds on our data" in at.info[0].value
-        table = at.dataframe[0].value
+        table = at.dataframe[1].value
         assert list(table["accuracy"]) == [0.6, 0.8, 0.7] and len(at.get("plotly_chart")) == 4
         assert any("dense --json" in i.value for i in at.info)  # no dense maps yet: says how
+
+    def test_both_splits_side_by_side_with_paired_differences_and_folds(self, monkeypatch, tmp_path):
+        regions = {**_result(0.55, 0.62), "n_test_regions": 17,
+                   "paired": {"cgan_features - interpolated_features": {"difference": -0.07, "ci95": [-0.15, 0.01]},
+                              "overhead_plus_cgan - overhead_only": {"difference": 0.01, "ci95": [-0.03, 0.05]}},
+                   "folds": {"folds": 5, "methods": {"overhead_only": {**_result()["methods"]["overhead_only"],
+                                                                       "regions": 99}}}}
+        (tmp_path / "evaluate.json").write_text(json.dumps(regions))
+        (tmp_path / "evaluate_cells.json").write_text(json.dumps(_result(0.8, 0.6)))
+        monkeypatch.setattr(report, "RESULTS", tmp_path)
+        at = AppTest.from_file(PAGE, default_timeout=120).run()
+        assert not at.exception
+        region_claim, cell_claim = at.info[0].value, at.info[1].value
+        assert region_claim.startswith("**Region split.**") and "points the other way" in region_claim
+        assert "paired difference -7.0 [-15.0, +1.0] points" in region_claim
+        assert "add nothing established to the overhead patch" in region_claim
+        assert cell_claim.startswith("**10-degree cell split (before).**") and "holds on our data" in cell_claim
+        sides = at.dataframe[0].value
+        assert list(sides.columns[1:3]) == ["region split", "10-degree cell split (before)"]
+        assert sides.iloc[1, 1] == "55.0% [50.0%, 60.0%]" and sides.iloc[1, 2] == "80.0% [75.0%, 85.0%]"
+        assert len(at.dataframe[1].value) == 2  # paired differences
+        assert at.dataframe[2].value.iloc[0]["regions"] == 99  # the folds
 
     def test_dense_maps_shown(self, monkeypatch, tmp_path):
         import rasterio

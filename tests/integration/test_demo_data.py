@@ -31,12 +31,17 @@ class TestDemoData:
         assert set(data.loc_label_source[no_label]) <= {"water", "nodata"}
         assert (data.loc_label >= 0).sum() > 1200
 
-    def test_split_is_spatially_blocked(self, area):
+    def test_split_keeps_whole_regions_apart(self, area):
+        from geogan_core.data.splits import nearest_km
+
         data = load_paired(area)
-        cells = np.floor((data.loc_lat + 90) / 10) * 1000 + np.floor((data.loc_lon + 180) / 10)
-        for c in np.unique(cells):
-            assert len(set(data.loc_split[cells == c])) == 1
+        assert area.split.kind == "regions" and len(set(data.loc_region)) == 99  # "alleys in Peru" -> "Peru"
+        for r in np.unique(data.loc_region):
+            assert len(set(data.loc_split[data.loc_region == r]) - {-1}) <= 1, r  # a region may be dropped whole
         assert all(data.split_mask(s).sum() > 100 for s in ("train", "val", "test"))
+        train, test = data.split_mask("train"), data.split_mask("test")
+        d = nearest_km(data.loc_lat[train], data.loc_lon[train], data.loc_lat[test], data.loc_lon[test])
+        assert d.min() >= area.split.buffer_km and data.split.n_dropped > 0
 
     def test_places_look_right(self, area):
         stack, lc = OverheadStack(area), LandCover(area.landcover)
@@ -52,6 +57,10 @@ class TestDemoData:
         for key in ("panoramas", "views", "labelled_locations", "label_counts", "overhead_layers", "splits"):
             assert key in s
         assert s["panoramas"] == 1223 and s["views"] == 4892 and len(s["overhead_layers"]) == 5
+        split = s["split"]
+        assert split["kind"] == "regions" and split["regions"] == 99
+        assert sum(v["places"] for v in split["sides"].values()) + split["dropped_by_buffer"] == 1223
+        assert split["min_train_test_km"] >= 100 and split["sides"]["test"]["regions"] > 5
 
     def test_preview(self, area):
         img = preview_image(area, 38.0, -97.0, k=2)

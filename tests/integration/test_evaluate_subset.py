@@ -38,6 +38,7 @@ def subset(shared_data, tmp_path_factory):
     text = text.replace('cache_dir = "${GEOGAN_CACHE:-../.cache}"', f'cache_dir = "{root / "cache"}"')
     text = text.replace('csv = "world/streetview/metadata.csv"', f'csv = "{train_csv}"')
     text = text.replace("fractions = [0.7, 0.15, 0.15]", "fractions = [0.6, 0.2, 0.2]")
+    text = text.replace("buffer_km = 100.0", "buffer_km = 50.0")
     (root / "subset.toml").write_text(text)
     area = load_config(root / "subset.toml")
     for arch in ("modern", "paper", "ugan"):
@@ -49,7 +50,7 @@ def subset(shared_data, tmp_path_factory):
 def test_evaluate_writes_all_methods(subset):
     area, root, _ = subset
     result = run_evaluation(Explorer(area, root / "ckpt"), root / "evaluate.json", k=3, n_views=2, seeds=2,
-                            k_grid=(1, 3))
+                            k_grid=(1, 3), folds=3)
     saved = json.loads((root / "evaluate.json").read_text())
     assert saved == json.loads(json.dumps(result))
     assert set(saved["methods"]) == set(METHODS)
@@ -58,6 +59,16 @@ def test_evaluate_writes_all_methods(subset):
         assert m["ci95"][0] <= m["accuracy"] <= m["ci95"][1]
     assert saved["methods"]["cgan_features"]["runs"] == 2 and saved["methods"]["overhead_only"]["runs"] == 1
     assert set(saved["k_sensitivity"]) == {"1", "3"}
+    # intervals over test regions; paired differences for the claim and for what views add to the overhead
+    assert saved["n_test_regions"] == saved["methods"]["overhead_only"]["regions"] > 1
+    pair = saved["paired"]["overhead_plus_cgan - overhead_only"]
+    plus, only = saved["methods"]["overhead_plus_cgan"]["accuracy"], saved["methods"]["overhead_only"]["accuracy"]
+    assert pair["difference"] == pytest.approx(plus - only, abs=1e-3)
+    assert pair["ci95"][0] <= pair["difference"] <= pair["ci95"][1]
+    # the cheap methods over 3 region folds: every labelled place is a test place once
+    folds = saved["folds"]
+    assert folds["folds"] == 3 and set(folds["methods"]) == {"interpolated_features", "overhead_only", "real_photos"}
+    assert all(m["n"] == folds["places"] > saved["n_test_places"] for m in folds["methods"].values())
 
 
 def test_evaluate_other_places(subset):

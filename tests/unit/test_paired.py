@@ -1,7 +1,7 @@
 import numpy as np
 
 from geogan_core.data.paired import _cache_dir, load_paired
-from geogan_core.data.splits import blocked_split
+from geogan_core.data.splits import make_split
 
 
 class TestPairedData:
@@ -33,15 +33,42 @@ class TestPairedData:
         assert idx[0] != 0
 
 
-class TestBlockedSplit:
+class TestCellSplit:
     def test_deterministic_and_blocked(self):
+        from geogan_core.config import SplitConfig
+
         rng = np.random.default_rng(1)
         lats, lons = rng.uniform(-60, 70, 500), rng.uniform(-180, 180, 500)
-        a = blocked_split(lats, lons, 10, (0.7, 0.15, 0.15), seed=3)
-        assert (a == blocked_split(lats, lons, 10, (0.7, 0.15, 0.15), seed=3)).all()
-        assert not (a == blocked_split(lats, lons, 10, (0.7, 0.15, 0.15), seed=4)).all()
+        cfg = SplitConfig(kind="cells", cell_deg=10, buffer_km=0, seed=3)
+        a = make_split(cfg, lats, lons, np.full(500, "")).codes
+        assert (a == make_split(cfg, lats, lons, np.full(500, "")).codes).all()
+        other = SplitConfig(kind="cells", cell_deg=10, buffer_km=0, seed=4)
+        assert not (a == make_split(other, lats, lons, np.full(500, "")).codes).all()
         cells = np.floor((lats + 90) / 10) * 1000 + np.floor((lons + 180) / 10)
         for c in np.unique(cells):
             assert len(set(a[cells == c])) == 1
         shares = np.bincount(a, minlength=3) / len(a)
         assert abs(shares[0] - 0.7) < 0.08 and shares[1] > 0.08 and shares[2] > 0.08
+
+    def test_same_split_as_before_the_region_split(self):
+        """``kind = "cells"`` must give exactly the split that the models before the region split trained on."""
+        from geogan_core.config import SplitConfig
+
+        def blocked_split(lats, lons, cell_deg, fractions, seed):  # the earlier implementation
+            rows = np.floor((lats + 90.0) / cell_deg).astype(np.int64)
+            cols = np.floor((lons + 180.0) / cell_deg).astype(np.int64)
+            cells, inverse, counts = np.unique(rows * 100_000 + cols, return_inverse=True, return_counts=True)
+            order = np.random.default_rng(seed).permutation(len(cells))
+            target, filled = np.asarray(fractions, float) * len(lats), np.zeros(3)
+            assign = np.zeros(len(cells), np.int8)
+            for c in order:
+                k = int(np.argmax(np.where(target > 0, (target - filled) / np.maximum(target, 1e-9), -np.inf)))
+                assign[c], filled[k] = k, filled[k] + counts[c]
+            return assign[inverse]
+
+        rng = np.random.default_rng(7)
+        lats, lons = rng.uniform(-89, 89, 800), rng.uniform(-180, 179.9, 800)
+        for seed in (0, 3):
+            cfg = SplitConfig(kind="cells", cell_deg=10, buffer_km=0, seed=seed)
+            new = make_split(cfg, lats, lons, np.full(800, "")).codes
+            assert (new == blocked_split(lats, lons, 10.0, (0.7, 0.15, 0.15), seed)).all()

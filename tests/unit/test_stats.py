@@ -62,3 +62,37 @@ def test_auc_is_half_for_noise_one_for_perfect_and_below_half_when_inverted():
     assert lo < 0.5 < hi and hi - lo < 0.25
     auc, lo, hi = auc_ci(-1.0 * y + rng.normal(0, 1, 200), y)
     assert hi < 0.5 and lo <= auc <= hi
+
+
+class TestClusterBootstrap:
+    def test_duplicating_places_within_regions_narrows_the_place_interval_but_not_the_region_one(self):
+        rng = np.random.default_rng(0)
+        per_region = rng.random(20) < 0.6  # one independent outcome per region
+        values = np.repeat(per_region, 10).astype(float)  # ten copies of it in each region
+        regions = np.repeat(np.arange(20), 10)
+        lo_p, hi_p = bootstrap_ci(values)
+        lo_c, hi_c = bootstrap_ci(values, clusters=regions)
+        lo_1, hi_1 = bootstrap_ci(per_region.astype(float))
+        # the copies add no information: the region interval matches one place per region ...
+        assert hi_c - lo_c == pytest.approx(hi_1 - lo_1, abs=0.06)
+        # ... while resampling places treats them as 200 independent draws
+        assert hi_c - lo_c > 2 * (hi_p - lo_p)
+        assert lo_c <= values.mean() <= hi_c
+
+    def test_resamples_keep_whole_regions(self):
+        from geogan_core.evaluation.stats import resamples
+
+        regions = np.array([0, 0, 0, 1, 2, 2])
+        for idx in resamples(6, 50, seed=1, clusters=regions):
+            drawn = regions[idx]
+            for r in np.unique(drawn):
+                # every draw of a region brings all of its places
+                assert (drawn == r).sum() % (regions == r).sum() == 0
+
+    def test_auc_with_clusters(self):
+        rng = np.random.default_rng(2)
+        y = np.repeat(np.arange(30) % 2 == 0, 5)
+        scores = np.repeat(rng.normal(size=30), 5) + y
+        auc, lo, hi = auc_ci(scores, y, clusters=np.repeat(np.arange(30), 5))
+        auc_p, lo_p, hi_p = auc_ci(scores, y)
+        assert auc == auc_p and lo <= auc <= hi and hi - lo > hi_p - lo_p

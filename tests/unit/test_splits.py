@@ -1,0 +1,120 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from geogan_core.config import SplitConfig
+from geogan_core.data.splits import DROPPED, make_split, nearest_km, region_folds, region_names
+from geogan_core.errors import ConfigError
+
+
+def _places(n_regions=30, per_region=12, seed=0):
+    """Places in n_regions tight clusters scattered over the globe, each named by its region."""
+    rng = np.random.default_rng(seed)
+    centres = np.c_[rng.uniform(-60, 70, n_regions), rng.uniform(-180, 180, n_regions)]
+    lat = np.repeat(centres[:, 0], per_region) + rng.normal(0, 0.5, n_regions * per_region)
+    lon = np.repeat(centres[:, 1], per_region) + rng.normal(0, 0.5, n_regions * per_region)
+    raw = np.repeat([f"roads in R{i}" for i in range(n_regions)], per_region)
+    return lat, np.clip(lon, -180, 180), raw
+
+
+CFG = SplitConfig(kind="regions", region_column="query", region_pattern=" in (.+)$", buffer_km=100.0)
+
+
+class TestRegionSplit:
+    def test_no_region_on_two_sides(self):
+        lat, lon, raw = _places()
+        split = make_split(CFG, lat, lon, raw)
+        assert set(split.regions) == {f"R{i}" for i in range(30)}  # the pattern took the part after " in "
+        for r in np.unique(split.regions):
+            sides = set(split.codes[split.regions == r]) - {DROPPED}
+            assert len(sides) <= 1, r
+
+    def test_the_buffer_holds(self):
+        lat, lon, raw = _places()
+        # a training-sized region right next to every other one: its places must be dropped near them
+        split = make_split(CFG, lat, lon, raw)
+        train, held = split.codes == 0, np.isin(split.codes, (1, 2))
+        d = nearest_km(lat[train], lon[train], lat[held], lon[held])
+        assert d.min() >= CFG.buffer_km
+        assert split.min_train_test_km >= CFG.buffer_km
+        # the dropped places are exactly the training-side places inside the buffer
+        dropped = split.codes == DROPPED
+        if dropped.any():
+            dd = nearest_km(lat[dropped], lon[dropped], lat[held], lon[held])
+            assert dd.max() < CFG.buffer_km
+
+    def test_buffer_drops_a_neighbour(self):
+        lat = np.array([0.0, 0.0, 0.5, 40.0, 40.0, -40.0, -40.0])
+        lon = np.array([0.0, 0.1, 0.0, 50.0, 50.1, 100.0, 100.1])
+        raw = np.array(["a", "a", "b", "c", "c", "d", "d"])
+        cfg = dataclasses.replace(CFG, region_pattern="", fractions=(0.5, 0.25, 0.25))
+        for seed in range(20):
+            split = make_split(dataclasses.replace(cfg, seed=seed), lat, lon, raw)
+            a, b = split.codes[split.regions == "a"], split.codes[split.regions == "b"]
+            if b[0] in (1, 2):  # region a (55 km away) cannot keep training places
+                assert (a != 0).all()
+            if a[0] in (1, 2):
+                assert (b != 0).all()
+
+    def test_deterministic_by_seed(self):
+        lat, lon, raw = _places()
+        a = make_split(CFG, lat, lon, raw).codes
+        assert (a == make_split(CFG, lat, lon, raw).codes).all()
+        # the order of the places does not matter
+        perm = np.random.default_rng(5).permutation(len(lat))
+        assert (a[perm] == make_split(CFG, lat[perm], lon[perm], raw[perm]).codes).all()
+        assert not (a == make_split(dataclasses.replace(CFG, seed=1), lat, lon, raw).codes).all()
+
+    def test_blank_region_rows_are_grouped_by_location(self):
+        lat, lon, raw = _places()
+        raw = raw.copy()
+        raw[:40] = ""
+        names, n = region_names(raw, lat, lon, CFG)
+        assert n == 40 and all(x.startswith("location cluster") for x in names[:40])
+        # places of one true region (12 within a few km) share one cluster
+        assert len(set(names[:12])) == 1
+        split = make_split(CFG, lat, lon, raw)
+        assert split.n_location_grouped == 40
+
+    def test_cells_kind_keeps_whole_cells(self):
+        lat, lon, raw = _places()
+        split = make_split(dataclasses.replace(CFG, kind="cells", buffer_km=0), lat, lon, raw)
+        cells = np.floor((lat + 90) / 10) * 1000 + np.floor((lon + 180) / 10)
+        for c in np.unique(cells):
+            assert len(set(split.codes[cells == c])) == 1
+
+
+class TestSplitErrors:
+    def test_buffer_that_empties_train(self):
+        lat, lon, raw = _places(n_regions=5, per_region=4)
+        with pytest.raises(ConfigError, match=r"train side of the split is empty.*buffer_km"):
+            make_split(dataclasses.replace(CFG, buffer_km=30_000), lat, lon, raw)
+
+    def test_too_few_regions(self):
+        lat, lon, raw = _places(n_regions=2, per_region=4)
+        with pytest.raises(ConfigError, match=r"side of the split is empty: only 2 region"):
+            make_split(CFG, lat, lon, raw)
+
+    def test_fewer_regions_than_folds(self):
+        with pytest.raises(ConfigError, match=r"--folds 5 needs at least 5 regions"):
+            region_folds(np.array(["a", "b", "c"]), 5, 0)
+
+    def test_folds_keep_whole_regions_and_balance(self):
+        lat, lon, raw = _places()
+        names, _ = region_names(raw, lat, lon, CFG)
+        folds = region_folds(names, 5, 0)
+        assert set(folds) == set(range(5))
+        for r in np.unique(names):
+            assert len(set(folds[names == r])) == 1
+        counts = np.bincount(folds)
+        assert counts.max() - counts.min() <= 2 * 12
+
+    def test_unknown_kind_in_config(self, tmp_path):
+        from geogan_core.config import load_config
+        from tests.conftest import make_area
+
+        cfg = make_area(tmp_path)
+        cfg.write_text(cfg.read_text().replace("[split]\n", '[split]\nkind = "blocks"\n'))
+        with pytest.raises(ConfigError, match=r"\[split\].kind must be one of"):
+            load_config(cfg)
