@@ -11,7 +11,12 @@ with host resolution limited to this machine) and measures
   map overlays cached under static/overlays are reused if present);
 * for K clicks at K land places spread over the world: from the mouse click to the first
   generated image of the NEW place being loaded and displayed (the subheader must show
-  the clicked place and the image's URL must be one not shown before the click).
+  the clicked place and the image's URL must be one not shown before the click);
+* where each click's time goes: the server's stage timers (``GEOGAN_TIMINGS``, see
+  ``geogan_core.timing``: script or fragment runs, map serialisation, patch, generation,
+  votes, nearest photos, image encoding) that started after the click, and on the browser's
+  side the time before the server's first run started (the component's send, the
+  websocket) and after its generated-views part ended (transfer, layout and image decode).
 
 Only 127.0.0.1 is contacted; the script fails if the page requested anything else.
 """
@@ -114,13 +119,41 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({cpu}){mem}{load}; {platform.system()} {platform.release()}; {chromium}"
 
 
+def stages_since(timings: Path, start: float, end: float) -> dict[str, float]:
+    """Seconds per server stage that started in ``[start, end]`` (wall clock), summed by name."""
+    out: dict[str, float] = {}
+    if not timings.is_file():
+        return out
+    for line in timings.read_text().splitlines():
+        rec = json.loads(line)
+        if start <= rec["start"] <= end:
+            out[rec["stage"]] = round(out.get(rec["stage"], 0.0) + rec["seconds"], 4)
+    return out
+
+
+def breakdown(timings: Path, click_wall: float, shown_wall: float) -> dict[str, float]:
+    """One click's time by stage: the server's timers, and the browser's share before and after them."""
+    stages = stages_since(timings, click_wall, shown_wall)
+    recs = [json.loads(line) for line in timings.read_text().splitlines()] if timings.is_file() else []
+    runs = [r for r in recs if r["stage"] == "fragment run" and click_wall <= r["start"] <= shown_wall]
+    if runs:
+        first = min(r["start"] for r in runs)
+        stages["browser: click to server run start"] = round(first - click_wall, 4)
+        gen = [r for r in recs if r["stage"] == "image encoding" and first <= r["start"] <= shown_wall]
+        if gen:  # the generated views' encoding ends just before they are sent
+            sent = gen[0]["start"] + gen[0]["seconds"]
+            stages["browser: views sent to views shown"] = round(shown_wall - sent, 4)
+    return stages
+
+
 def run(clicks: int, log_dir: Path, timeout_ms: float) -> dict:
     """Start the app and a browser, load the Map page and click ``clicks`` places."""
     overlays_cached = any((REPO_ROOT / "static" / "overlays").glob("*/*"))
     result: dict = {"machine": machine(), "overlays_cached_at_start": overlays_cached}
+    timings = log_dir / "timings.jsonl"
     with chromium_page(default_timeout_ms=timeout_ms) as page:
         page.goto("about:blank")  # the browser is up before the server starts
-        with streamlit_app("app.py", log_dir / "streamlit.log") as server:
+        with streamlit_app("app.py", log_dir / "streamlit.log", env={"GEOGAN_TIMINGS": str(timings)}) as server:
             healthy = time.monotonic()
             page.goto(f"{server.base_url}/Map", wait_until="domcontentloaded")
             wait_for_map(page, timeout_ms=timeout_ms)
@@ -134,7 +167,7 @@ def run(clicks: int, log_dir: Path, timeout_ms: float) -> dict:
                 before = generated_images(page)
                 old_srcs = [img["src"] for img in before["imgs"]] if before else []
                 click = pick_map_point(page, lat, lon)
-                start = time.perf_counter()
+                start, click_wall = time.perf_counter(), time.time()
                 page.mouse.click(click.x, click.y)
                 wait_for_place(page, click.lat, click.lon, tol_deg=0.01, timeout_ms=timeout_ms)
                 wait_for_new_images(page, old_srcs, count=1, timeout_ms=timeout_ms)
@@ -143,7 +176,8 @@ def run(clicks: int, log_dir: Path, timeout_ms: float) -> dict:
                 shown = read_place(page)
                 details.append({"target": [lat, lon], "lat": round(click.lat, 4), "lon": round(click.lon, 4),
                                 "shift_px": click.shift_px, "place": shown[2] if shown else None,
-                                "s": round(seconds, 3)})
+                                "s": round(seconds, 3),
+                                "stages_s": breakdown(timings, click_wall, click_wall + seconds)})
                 print(f"  click {len(times):2d}: {click.lat:8.3f} {click.lon:9.3f}  {seconds:6.3f}s  "
                       f"{shown[2] if shown else '?'}", flush=True)
 
@@ -154,6 +188,9 @@ def run(clicks: int, log_dir: Path, timeout_ms: float) -> dict:
                 "all": [round(t, 3) for t in times],
             }
             result["clicks"] = details
+            names = sorted({k for d in details for k in d["stages_s"]})
+            result["stages_median_s"] = {k: round(statistics.median(d["stages_s"].get(k, 0.0) for d in details), 4)
+                                         for k in names}
             result["external_requests"] = list(page.external_requests)
             result["console_errors"] = [e["text"] for e in page.console_error_details
                                         if not STREAMLIT_PROBE_RE.match(e["url"])]
@@ -196,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'click -> first new generated image, median':44s} {c['median']:7.2f} s  (n={c['n']})")
     print(f"  {'click -> first new generated image, p95':44s} {c['p95']:7.2f} s")
     print(f"  {'click -> first new generated image, min/max':44s} {min(c['all']):7.2f} / {max(c['all']):.2f} s")
+    print("  median per stage (server timers; browser shares before and after them):")
+    for name, s in result["stages_median_s"].items():
+        print(f"    {name:42s} {1000 * s:7.1f} ms")
     if finish(result, args.json):
         return 1
     if result["console_errors"]:

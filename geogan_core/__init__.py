@@ -23,6 +23,8 @@ _EXPORTS = {
     "study_status": "geogan_core.inference.status",
     "describe_place": "geogan_core.inference.place",
     "PlaceReport": "geogan_core.inference.place",
+    "WELL_KNOWN_PLACES": "geogan_core.inference.place",
+    "gallery": "geogan_core.inference.place",
     "ViewParams": "geogan_core.inference.params",
     "parse_view_params": "geogan_core.inference.params",
     "parse_latlon": "geogan_core.inference.params",
@@ -57,6 +59,7 @@ _EXPORTS = {
     "layer_images": "geogan_core.geo.stack",
     "check_latlon": "geogan_core.geo.grid",
     "grid": "geogan_core.imaging",
+    "stage": "geogan_core.timing",
     "png_bytes": "geogan_core.imaging",
 }
 __all__ = sorted(_EXPORTS)

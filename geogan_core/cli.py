@@ -195,6 +195,17 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_figure(args: argparse.Namespace) -> int:
+    from geogan_core.imaging import write_png
+    from geogan_core.inference.generate import Explorer
+    from geogan_core.inference.place import places_figure
+
+    write_png(places_figure(Explorer(_area(args), checkpoints=_checkpoints(args)), n=args.n, seed=args.seed),
+              Path(args.out))
+    print(args.out)
+    return 0
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     from geogan_core.imaging import grid, write_png
     from geogan_core.inference.generate import Explorer
@@ -322,6 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="also print a JSON line")
     g.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     g.set_defaults(fn=_cmd_generate)
+
+    fg = with_config(sub.add_parser("figure", help="generated views at eight well-known places, every shipped cGAN"))
+    fg.add_argument("--out", default="docs/places.png")
+    fg.add_argument("-n", type=int, default=8, help="views (noises) per place and model")
+    fg.add_argument("--seed", type=int, default=0)
+    fg.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
+    fg.set_defaults(fn=_cmd_figure)
     return p
 
 

@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from geogan_core.fileio import atomic_path
+from geogan_core.timing import stage
 
 
 def to_uint8(imgs: torch.Tensor) -> np.ndarray:
@@ -56,7 +57,9 @@ def data_uris(images: np.ndarray | list[np.ndarray]) -> list[str]:
     soon as that session reruns, so with several users a file still on screen could be deleted
     by another user's rerun and answer 404 (seen under ``make load``).
     """
-    return ["data:image/png;base64," + base64.b64encode(png_bytes(np.asarray(im))).decode("ascii") for im in images]
+    with stage("image encoding"):
+        return ["data:image/png;base64," + base64.b64encode(png_bytes(np.asarray(im))).decode("ascii")
+                for im in images]
 
 
 def gif_bytes(frames: np.ndarray, ms_per_frame: int = 150) -> bytes:

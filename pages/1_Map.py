@@ -15,7 +15,7 @@ st.set_page_config(page_title="Map - GeoGAN Explorer", page_icon=":world_map:", 
 @st.cache_resource(show_spinner="Opening the study area's layers and photos...")
 def get_explorer() -> "gc.Explorer":
     explorer = gc.shared_explorer()
-    _ = explorer.data  # open the photo index once, here, under the spinner
+    explorer.warm_up()  # data, default model and heads open once, here, under the spinner
     return explorer
 
 
@@ -86,78 +86,95 @@ with st.sidebar:
                 ss.lat, ss.lon = gc.parse_latlon(typed)
             except gc.GeoGanError as e:
                 st.error(str(e))
-view = gc.ViewParams(lat=ss.lat, lon=ss.lon, seed=int(ss.seed), n=int(ss.n), model=ss.model)
 
-center = (view.lat, view.lon) if view.lat is not None else (20.0, 0.0)
-fmap = gc.explorer_map(overlays, explorer.data.loc_lat, explorer.data.loc_lon)
-marker = gc.clicked_marker(view.lat, view.lon) if view.lat is not None else None
-out = st_folium(fmap, key="map", height=460, use_container_width=True, returned_objects=["last_clicked"],
-                feature_group_to_add=marker, center=center)
-st.caption("Click the map to choose a place. Layers: top right. Land-cover legend:")
-st.markdown(gc.legend_html(explorer.area.landcover.class_names, explorer.area.landcover.class_colors),
-            unsafe_allow_html=True)
-click = (out or {}).get("last_clicked")
-if click and click != st.session_state.last_click:
-    st.session_state.last_click = click
-    ss.lat, ss.lon = float(click["lat"]), float(gc.wrap_lon(float(click["lng"])))
-    st.rerun()
 
-st.query_params.from_dict(view.to_query())
-if view.lat is None:
-    st.info("Click anywhere on the map (or type coordinates in the sidebar) to generate ground-level views.")
-    st.stop()
+def take_click() -> None:
+    """The map's click callback: the new place is in session state before the fragment reruns (no second run)."""
+    click = (st.session_state.get("map") or {}).get("last_clicked")
+    if click and click != ss.last_click:
+        ss.last_click = click
+        ss.lat, ss.lon = float(click["lat"]), float(gc.wrap_lon(float(click["lng"])))
 
-try:
-    with st.spinner("Generating views..."):
-        rep = get_report(view.lat, view.lon, view.n, view.seed, view.model)
-except gc.GeoGanError as e:
-    st.error(str(e))
-    st.stop()
 
-st.subheader(f"{rep.lat:.4f}, {rep.lon:.4f}: {rep.land_name}"
-             + (f" ({rep.land_group})" if rep.land_group else ""))
-for note in rep.notes:
-    st.info(note)
-st.markdown("**Land cover around the place:** "
-            + ", ".join(f"{name} {share:.0%}" for name, share in rep.fractions[:4]))
+@st.fragment
+def explore() -> None:
+    """The map and what is down there: a click reruns only this part of the page."""
+    with gc.stage("fragment run"):  # for bench/map_latency.py (GEOGAN_TIMINGS)
+        view = gc.ViewParams(lat=ss.lat, lon=ss.lon, seed=int(ss.seed), n=int(ss.n), model=ss.model)
+        center = (view.lat, view.lon) if view.lat is not None else (20.0, 0.0)
+        with gc.stage("map (build and serialise)"):
+            fmap = gc.explorer_map(overlays, explorer.data.loc_lat, explorer.data.loc_lon)
+            marker = gc.clicked_marker(view.lat, view.lon) if view.lat is not None else None
+            st_folium(fmap, key="map", height=460, use_container_width=True, returned_objects=["last_clicked"],
+                      feature_group_to_add=marker, center=center, on_change=take_click)
+        st.caption("Click the map to choose a place. Layers: top right. Land-cover legend:")
+        st.markdown(gc.legend_html(explorer.area.landcover.class_names, explorer.area.landcover.class_colors),
+                    unsafe_allow_html=True)
+        st.query_params.from_dict(view.to_query())
+        if view.lat is None:
+            st.info("Click anywhere on the map (or type coordinates in the sidebar) to generate ground-level views.")
+            return
+        try:
+            with st.spinner("Generating views..."):
+                rep = get_report(view.lat, view.lon, view.n, view.seed, view.model)
+        except gc.GeoGanError as e:
+            st.error(str(e))
+            return
+        place(view, rep)
 
-st.markdown("**Overhead patch** (the model's condition, "
-            f"{explorer.area.patch.size_px} x {explorer.area.patch.res_m / 1000:g} km pixels)")
-st.image(gc.data_uris(rep.layers.values()), caption=list(rep.layers), width=96)
 
-if rep.generation is None:
-    st.error(rep.generation_error or "No generated views.")
-else:
-    g = rep.generation
-    st.markdown(f"**{g.n} generated ground views** ({g.arch}, seed {g.seed}, {g.seconds * 1000:.0f} ms model time)")
-    st.image(gc.data_uris(g.images), width=128)
-    c1, c2 = st.columns(2)
-    # downloads are made when pressed (a deferred file survives other users' reruns; see gc.data_uris)
-    c1.download_button("Download grid (PNG)", lambda: gc.png_bytes(gc.grid(g.images, ncol=8)),
-                       file_name=f"geogan_{g.lat:.3f}_{g.lon:.3f}_s{g.seed}.png", mime="image/png")
-    settings = {**view.to_query(), "checkpoint": g.checkpoint, "land_cover": rep.land_name}
-    c2.download_button("Download settings (JSON)", lambda: json.dumps(settings, indent=2),
-                       file_name="geogan_view.json", mime="application/json")
+def place(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
+    """The generated views first (what the user waits for), then the condition, the votes and real photos."""
+    st.subheader(f"{rep.lat:.4f}, {rep.lon:.4f}: {rep.land_name}"
+                 + (f" ({rep.land_group})" if rep.land_group else ""))
+    if rep.generation is None:
+        st.error(rep.generation_error or "No generated views.")
+    else:
+        g = rep.generation
+        st.markdown(f"**{g.n} generated ground views** ({g.arch}, seed {g.seed}, "
+                    f"{g.seconds * 1000:.0f} ms model time)")
+        st.image(gc.data_uris(g.images), width=128)
+        c1, c2 = st.columns(2)
+        # downloads are made when pressed (a deferred file survives other users' reruns; see gc.data_uris)
+        c1.download_button("Download grid (PNG)", lambda: gc.png_bytes(gc.grid(g.images, ncol=8)),
+                           file_name=f"geogan_{g.lat:.3f}_{g.lon:.3f}_s{g.seed}.png", mime="image/png")
+        settings = {**view.to_query(), "checkpoint": g.checkpoint, "land_cover": rep.land_name}
+        c2.download_button("Download settings (JSON)", lambda: json.dumps(settings, indent=2),
+                           file_name="geogan_view.json", mime="application/json")
+    for note in rep.notes:
+        st.info(note)
+    st.markdown("**Land cover around the place:** "
+                + ", ".join(f"{name} {share:.0%}" for name, share in rep.fractions[:4]))
+    st.markdown("**Overhead patch** (the model's condition, "
+                f"{explorer.area.patch.size_px} x {explorer.area.patch.res_m / 1000:g} km pixels)")
+    st.image(gc.data_uris(rep.layers.values()), caption=list(rep.layers), width=96)
+    votes_and_photos(view, rep)
 
-st.markdown("**Urban or rural? Each method's vote** (classifiers fitted on the train-split places; "
-            "see the Baselines page for their accuracy)")
-try:
-    with st.spinner("Asking each method..."):
-        votes = get_votes(view.lat, view.lon, view.n, view.seed, view.model)
-except gc.GeoGanError as e:
-    votes = []
-    st.warning(f"The land-cover votes are unavailable: {e}")
-if votes:
-    st.dataframe([{"method": v.method, "vote": v.label, "confidence": f"{v.confidence:.0%}"} for v in votes],
+
+def votes_and_photos(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
+    """Each method's urban/rural vote and the nearest real photos."""
+    st.markdown("**Urban or rural? Each method's vote** (classifiers fitted on the train-split places; "
+                "see the Baselines page for their accuracy)")
+    try:
+        with st.spinner("Asking each method..."):
+            votes = get_votes(view.lat, view.lon, view.n, view.seed, view.model)
+    except gc.GeoGanError as e:
+        votes = []
+        st.warning(f"The land-cover votes are unavailable: {e}")
+    if votes:
+        st.dataframe([{"method": v.method, "vote": v.label, "confidence": f"{v.confidence:.0%}"} for v in votes],
+                     hide_index=True)
+        if view.model != "modern":
+            st.caption("The cGAN methods vote with the modern cGAN's views: choose it in the sidebar to see them.")
+    else:
+        st.caption("No land-cover heads shipped yet (`python -m geogan_core evaluate --save-heads`).")
+
+    st.markdown("**Nearest real photos**")
+    st.dataframe([{"distance (km)": round(p.distance_km, 1), "panorama": p.pano_id, "land cover": p.land,
+                   "split": p.split, "lat": round(p.lat, 4), "lon": round(p.lon, 4)} for p in rep.nearest],
                  hide_index=True)
-    if view.model != "modern":
-        st.caption("The cGAN methods vote with the modern cGAN's views: choose it in the sidebar to see them.")
-else:
-    st.caption("No land-cover heads shipped yet (`python -m geogan_core evaluate --save-heads`).")
+    for p in rep.nearest[:2]:
+        st.image(gc.data_uris(p.views), width=128, caption=[f"{p.distance_km:,.1f} km"] + [""] * (len(p.views) - 1))
 
-st.markdown("**Nearest real photos**")
-st.dataframe([{"distance (km)": round(p.distance_km, 1), "panorama": p.pano_id, "land cover": p.land,
-               "split": p.split, "lat": round(p.lat, 4), "lon": round(p.lon, 4)} for p in rep.nearest],
-             hide_index=True)
-for p in rep.nearest[:2]:
-    st.image(gc.data_uris(p.views), width=128, caption=[f"{p.distance_km:,.1f} km"] + [""] * (len(p.views) - 1))
+
+explore()

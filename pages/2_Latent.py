@@ -5,8 +5,7 @@ import streamlit as st
 import geogan_core as gc
 
 st.set_page_config(page_title="Latent - GeoGAN Explorer", page_icon=":control_knobs:", layout="wide")
-PLACES = {"Moscow (city)": (55.75, 37.62), "Australian outback": (-25.0, 133.0), "Kansas highway": (38.5, -98.0),
-          "Sahara edge (Niger)": (16.0, 8.0), "Amazon (Manaus)": (-3.1, -60.0), "Swiss Alps": (46.6, 8.0)}
+PLACES = gc.WELL_KNOWN_PLACES
 SIGMA = 3.0
 MAX_N = 16
 
@@ -90,64 +89,76 @@ except gc.GeoGanError as e:
     st.error(str(e))
     st.stop()
 
-left, right = st.columns([1, 2])
-with left:
-    st.subheader("The ground, in physical terms")
-    for name, label in gc.PHYSICAL_EDITS.items():
-        st.slider(label, -1.0, 1.0, step=0.1, key=f"e_{name}")
-    if directions and arch != "modern":
-        st.info("Named and PCA directions act on the modern cGAN: choose it in the sidebar to use them.")
-    elif directions:
-        st.subheader("Named directions (scene classifier)")
-        st.checkbox("Keep the others fixed (project out the other directions)", key="keep")
-        for name in named:
-            st.slider(f"more {name}", -SIGMA, SIGMA, step=0.5, key=f"d_{name}", help="in standard deviations")
-        with st.expander("Unsupervised directions (PCA of w)"):
-            for name in pcs:
-                st.slider(name, -SIGMA, SIGMA, step=0.5, key=f"d_{name}")
-    elif not directions_error:
-        st.info("No latent directions shipped yet: `python -m geogan_core directions`.")
 
-edits = tuple((k, float(ss[f"e_{k}"])) for k in gc.PHYSICAL_EDITS if ss[f"e_{k}"])
-moves = tuple((k, float(ss[f"d_{k}"])) for k in named + pcs if ss[f"d_{k}"]) if arch == "modern" else ()
-query = {"lat": f"{lat:.5f}", "lon": f"{lon:.5f}", "seed": str(ss.seed), "n": str(ss.n),
-         **{f"e_{k}": f"{v:g}" for k, v in edits}, **{f"d_{k}": f"{v:g}" for k, v in moves}}
-if ss.keep:
-    query["keep"] = "1"
-st.query_params.from_dict(query)
+@st.fragment
+def sliders_and_views(lat: float, lon: float, arch: str) -> None:
+    """Sliders beside the views they change: moving one reruns only this part of the page."""
+    left, right = st.columns([1, 2])
+    with left:
+        st.subheader("The ground, in physical terms")
+        for name, label in gc.PHYSICAL_EDITS.items():
+            st.slider(label, -1.0, 1.0, step=0.1, key=f"e_{name}")
+        if directions and arch != "modern":
+            st.info("Named and PCA directions act on the modern cGAN: choose it in the sidebar to use them.")
+        elif directions:
+            st.subheader("Named directions (scene classifier)")
+            st.checkbox("Keep the others fixed (project out the other directions)", key="keep")
+            for name in named:
+                st.slider(f"more {name}", -SIGMA, SIGMA, step=0.5, key=f"d_{name}", help="in standard deviations")
+            with st.expander("Unsupervised directions (PCA of w)"):
+                for name in pcs:
+                    st.slider(name, -SIGMA, SIGMA, step=0.5, key=f"d_{name}")
+        elif not directions_error:
+            st.info("No latent directions shipped yet: `python -m geogan_core directions`.")
 
-try:
-    with st.spinner("Generating..."):
-        base, patch = render(lat, lon, ss.n, ss.seed, arch, (), (), False)
-        edited, edited_patch = render(lat, lon, ss.n, ss.seed, arch, edits, moves, ss.keep)
-except gc.GeoGanError as e:
-    st.error(str(e))
-    st.stop()
+    edits = tuple((k, float(ss[f"e_{k}"])) for k in gc.PHYSICAL_EDITS if ss[f"e_{k}"])
+    moves = tuple((k, float(ss[f"d_{k}"])) for k in named + pcs if ss[f"d_{k}"]) if arch == "modern" else ()
+    query = {"lat": f"{lat:.5f}", "lon": f"{lon:.5f}", "seed": str(ss.seed), "n": str(ss.n),
+             **{f"e_{k}": f"{v:g}" for k, v in edits}, **{f"d_{k}": f"{v:g}" for k, v in moves}}
+    if ss.keep:
+        query["keep"] = "1"
+    st.query_params.from_dict(query)
 
-with right:
-    st.subheader(f"{lat:.3f}, {lon:.3f}, seed {ss.seed}")
-    st.markdown("**Overhead condition: original (top) and edited (bottom)**")
-    st.image(gc.data_uris(gc.layer_images(patch, channel_layers).values()), width=72)
-    st.image(gc.data_uris(gc.layer_images(edited_patch, channel_layers).values()), width=72)
-    st.markdown("**Original views**")
-    st.image(gc.data_uris(base), width=96)
-    st.markdown("**Edited views**" + ("" if edits or moves else " (move a slider)"))
-    st.image(gc.data_uris(edited), width=96)
+    try:
+        with st.spinner("Generating..."):
+            base, patch = render(lat, lon, ss.n, ss.seed, arch, (), (), False)
+            edited, edited_patch = render(lat, lon, ss.n, ss.seed, arch, edits, moves, ss.keep)
+    except gc.GeoGanError as e:
+        st.error(str(e))
+        return
 
-st.subheader("Interpolation")
-kind = st.radio("Between", ["seeds", "places"], horizontal=True,
-                format_func=lambda k: {"seeds": "two seeds at this place", "places": "two places"}[k])
-k = st.slider("Frames", 2, 16, 8)
-if kind == "seeds":
-    other = int(st.number_input("Second seed offset", 1, 10_000, 1))
-    a, b = (lat, lon), (other,)
-else:
-    to = st.selectbox("To", list(PLACES), index=1)
-    a, b = (lat, lon), PLACES[to]
-try:
-    frames = interpolate(kind, a, b, k, int(ss.seed), arch)
-    st.image(gc.data_uris(frames), width=96)
-    st.download_button("Download GIF", lambda: gc.gif_bytes(frames), file_name="geogan_interpolation.gif",
-                       mime="image/gif")
-except gc.GeoGanError as e:
-    st.error(str(e))
+    with right:
+        st.subheader(f"{lat:.3f}, {lon:.3f}, seed {ss.seed}")
+        st.markdown("**Overhead condition: original (top) and edited (bottom)**")
+        st.image(gc.data_uris(gc.layer_images(patch, channel_layers).values()), width=72)
+        st.image(gc.data_uris(gc.layer_images(edited_patch, channel_layers).values()), width=72)
+        st.markdown("**Original views**")
+        st.image(gc.data_uris(base), width=96)
+        st.markdown("**Edited views**" + ("" if edits or moves else " (move a slider)"))
+        st.image(gc.data_uris(edited), width=96)
+
+
+@st.fragment
+def interpolation(lat: float, lon: float, arch: str) -> None:
+    """A strip (and GIF) between two seeds or two places."""
+    st.subheader("Interpolation")
+    kind = st.radio("Between", ["seeds", "places"], horizontal=True,
+                    format_func=lambda k: {"seeds": "two seeds at this place", "places": "two places"}[k])
+    k = st.slider("Frames", 2, 16, 8)
+    if kind == "seeds":
+        other = int(st.number_input("Second seed offset", 1, 10_000, 1))
+        a, b = (lat, lon), (other,)
+    else:
+        to = st.selectbox("To", list(PLACES), index=1)
+        a, b = (lat, lon), PLACES[to]
+    try:
+        frames = interpolate(kind, a, b, k, int(ss.seed), arch)
+        st.image(gc.data_uris(frames), width=96)
+        st.download_button("Download GIF", lambda: gc.gif_bytes(frames), file_name="geogan_interpolation.gif",
+                           mime="image/gif")
+    except gc.GeoGanError as e:
+        st.error(str(e))
+
+
+sliders_and_views(lat, lon, arch)
+interpolation(lat, lon, arch)

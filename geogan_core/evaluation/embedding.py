@@ -137,7 +137,8 @@ def compute_embedding(explorer: Explorer, feature_set: str, k: int = 8, seed: in
         shares = {g: round(float((labels[m] == i).mean()), 3) for i, g in enumerate(d.group_names)}
         top = np.bincount(d.loc_class[place[m]].astype(int), minlength=256)
         clusters.append({"cluster": c, "size": int(m.sum()), "generated_share": round(float((~real[m]).mean()), 3),
-                         **shares, "top_class": int(top.argmax()),
+                         **shares, "top_class": explorer.area.landcover.class_names.get(
+                             int(top.argmax()), str(int(top.argmax()))),
                          "top_class_share": round(float(top.max() / m.sum()), 3)})
     emb = Embedding(feature_set, xy, source, place, np.concatenate([np.arange(n_real), -np.ones(len(places), int)]),
                     cluster, scores, clusters, embedding_key(explorer, feature_set, k))

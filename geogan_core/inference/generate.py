@@ -7,7 +7,9 @@ them, and generates seeded, reproducible views at any place.
 from __future__ import annotations
 
 import functools
+import gc
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,6 +35,7 @@ from geogan_core.inference.models import (
     read_manifest,
 )
 from geogan_core.inference.votes import LandCoverHeads, Vote, place_votes
+from geogan_core.timing import stage
 
 MAX_VIEWS = 64
 DIRECTIONS = "directions"
@@ -86,6 +89,8 @@ class Explorer:
         self.checkpoints = Path(checkpoints) if checkpoints else default_checkpoints()
         self._gans: dict[str, LoadedGAN] = {}
         self._lite0_64: torch.nn.Module | None = None
+        # one model call at a time: concurrent sessions would otherwise fight over the same cores
+        self._model_lock = threading.RLock()
 
     @cached_property
     def stack(self) -> OverheadStack:
@@ -132,13 +137,18 @@ class Explorer:
             return []
         patch, _ = self.patch(lat, lon)
         modern = result is not None and result.arch == "modern"
-        if modern and self._lite0_64 is None:
-            self._lite0_64 = load_image_features(64)
-        return place_votes(heads, lat, lon, patch, result.images if modern and result else None,
-                           self.gan("modern").D if modern else None, self._lite0_64 if modern else None)
+        with stage("votes"), self._model_lock:
+            if modern and self._lite0_64 is None:
+                self._lite0_64 = load_image_features(64)
+            return place_votes(heads, lat, lon, patch, result.images if modern and result else None,
+                               self.gan("modern").D if modern else None, self._lite0_64 if modern else None)
 
     def gan(self, name: str) -> LoadedGAN:
         """A GAN from the manifest, loaded once."""
+        with self._model_lock:
+            return self._load_gan(name)
+
+    def _load_gan(self, name: str) -> LoadedGAN:
         if name not in self._gans:
             loaded = load_gan(name, self.checkpoints)
             need = loaded.checkpoint["model_config"]["in_channels"]
@@ -164,9 +174,25 @@ class Explorer:
         p = torch.as_tensor(np.asarray(patches, np.float32))
         if p.ndim == 3:
             p = p.expand(len(z), -1, -1, -1)
-        t0 = time.perf_counter()
-        imgs = G(z, p)
-        return to_uint8(imgs), time.perf_counter() - t0
+        with self._model_lock:
+            t0 = time.perf_counter()
+            imgs = G(z, p)
+            seconds = time.perf_counter() - t0
+        return to_uint8(imgs), seconds
+
+    def warm_up(self) -> None:
+        """Open the data, the default model and the land-cover heads now, then freeze the heap.
+
+        For a server: Streamlit runs a full garbage collection after every script run, which walks
+        every object in the process (about 130 ms with torch, the models and the data loaded, holding
+        the interpreter lock for every session). Objects frozen here (most of the heap) are skipped.
+        """
+        _ = self.data
+        if names := self.available():
+            self.gan(names[0])
+        _ = self.heads
+        gc.collect()
+        gc.freeze()
 
     def generate(self, lat: float, lon: float, n: int = 16, seed: int = 0, arch: str = "modern") -> GenerationResult:
         """Generate ``n`` views at a place, reproducible for a seed.
@@ -199,6 +225,9 @@ def shared_explorer(config: str | None = None, checkpoints: str | None = None) -
 
 @functools.lru_cache(maxsize=4)
 def _shared_explorer(config: str, checkpoints: str) -> Explorer:
+    # a server shares one process among sessions: one thread per model call (calls take turns on the
+    # explorer's lock) instead of each call's thread pool oversubscribing the cores
+    torch.set_num_threads(1)
     return Explorer(load_config(config), Path(checkpoints))
 
 

@@ -12,6 +12,12 @@ def test_home_page_shows_data_status(shared_data):
     labels = {m.label: m.value for m in at.metric}
     assert labels["Panoramas"] == "1,223"
     assert labels["Ground views"] == "4,892"
+    # generated views at well-known places, each a link to that place on the Map page
+    links = [el.proto for el in at.get("page_link")]
+    assert [link.label for link in links] == ["Moscow", "Paris", "Kansas", "Australian outback"]
+    assert all("lat=" in link.query_string and "lon=" in link.query_string for link in links)
+    assert "lat=55.75000" in links[0].query_string and links[0].page.endswith("Map")
+    assert sum(len(el.proto.imgs) for el in at.get("image")) == 4 * 4
 
 
 def test_home_page_explains_missing_data(monkeypatch, tmp_path):

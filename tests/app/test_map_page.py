@@ -10,12 +10,23 @@ PAGE = str(ROOT / "pages" / "1_Map.py")
 
 @pytest.fixture
 def click(monkeypatch, shared_data):
-    """Replace the folium component with one that reports a click at a chosen place."""
+    """Replace the folium component with one that reports a click at a chosen place.
+
+    Like the real one, a new click lands in ``st.session_state[key]``, calls ``on_change`` and reruns:
+    the page takes the place in the callback, so the rerun (of the map's fragment) already shows it.
+    """
+    import streamlit as st
+
     where = {}
 
-    def fake_st_folium(fmap, **kwargs):
+    def fake_st_folium(fmap, key, on_change, **kwargs):
         assert kwargs["returned_objects"] == ["last_clicked"]
-        return {"last_clicked": where.get("at")}
+        value = {"last_clicked": where.get("at")}
+        if where.get("at") and st.session_state.get(key) != value:
+            st.session_state[key] = value
+            on_change()
+            st.rerun()
+        return value
 
     monkeypatch.setattr(streamlit_folium, "st_folium", fake_st_folium)
     return where
