@@ -40,7 +40,7 @@ bench: setup
 	$(PY) -m geogan_core bench --json bench/results.json
 	$(PY) bench/app_timings.py --json bench/app.json
 	$(PY) bench/map_latency.py --clicks 20 --json bench/browser.json
-	$(PY) -m geogan_core report --readme README.md
+	$(PY) -m geogan_core report --readme docs/RESULTS.md
 
 # Five concurrent browser sessions on the Map and Latent pages for two minutes (127.0.0.1 only).
 load: setup

@@ -13,14 +13,15 @@ def load_status() -> "gc.inference.status.StudyStatus":  # type: ignore[name-def
 
 
 @st.cache_resource(show_spinner="Generating views at a few well-known places...")
-def load_gallery() -> list:
-    return gc.gallery(gc.shared_explorer(), SHOWCASE)
+def load_gallery(config: str, checkpoints: str) -> list:
+    return gc.gallery(gc.shared_explorer(config, checkpoints), SHOWCASE)
 
 
 def showcase() -> None:
     """Generated views at well-known places, each a link to that place on the Map page."""
     try:
-        places = load_gallery()
+        explorer = gc.shared_explorer()
+        places = load_gallery(str(explorer.area.config_path), str(explorer.checkpoints))
     except gc.GeoGanError as e:
         st.info(f"No generated views to show yet: {e}")
         return

@@ -62,7 +62,7 @@ def run_variant(name: str, epochs: int, seed: int, config: str | None, runs: Pat
         metrics = gan_metrics(Explorer(area, checkpoints=Path(tmp)), ["modern"], seed=seed, update_manifest=False)
     return {"settings": settings, "epochs": entry["epochs"], "train_seconds": entry["train_seconds"],
             "machine": entry["machine"], **metrics["models"]["modern"], "real": metrics["real"],
-            "constant_baseline": metrics["constant_baseline"]}
+            "constant_baseline": metrics["constant_baseline"], "split": metrics["split"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or VARIANTS:
         t0 = time.time()
         out["variants"][name] = result = run_variant(name, args.epochs, args.seed, args.config, args.runs)
-        out["date"] = time.strftime("%Y-%m-%d")
+        out["date"], out["split"] = time.strftime("%Y-%m-%d"), result["split"]
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2) + "\n")
         lo, hi = result["landcover_consistency_ci95"]

@@ -277,8 +277,9 @@ def markdown_report(checkpoints: Path, bench: Path | None = None) -> str:
 
 def ablation_table(res: dict[str, Any]) -> str:
     """The modern cGAN's ablation (``bench/ablation.py``) as a markdown table."""
+    split = res.get("split", "the 10-degree cell split, with models trained on it")
     rows = [f"Ablation of the modern cGAN: {res['epochs']} epochs each, seed {res['seed']}, scored on the test "
-            f"places like the table above (`bench/ablation.py`, {res.get('date', '')}).", "",
+            f"places of {split} (`bench/ablation.py`, {res.get('date', '')}).", "",
             "| variant | FID (Lite0) | land-cover consistency [95% CI] | class-balanced [95% CI] | diversity vs real "
             "| place distance vs real |", "|---|---|---|---|---|---|"]
     rows += [f"| {name} | {_fmt(m['fid_lite0'])} | {_ci(m, 'landcover_consistency')} | "

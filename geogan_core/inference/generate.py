@@ -21,7 +21,7 @@ import torch
 from geogan_core.checkpoint import load_image_features
 from geogan_core.config import DEFAULT_CONFIG, StudyArea, load_config, require_file
 from geogan_core.data.paired import PairedData, load_paired
-from geogan_core.errors import CheckpointError, InvalidRequestError
+from geogan_core.errors import CheckpointError, GeoGanError, InvalidRequestError
 from geogan_core.geo.grid import check_latlon
 from geogan_core.geo.stack import LandCover, OverheadStack, PointLabel
 from geogan_core.imaging import to_uint8
@@ -188,9 +188,12 @@ class Explorer:
         the interpreter lock for every session). Objects frozen here (most of the heap) are skipped.
         """
         _ = self.data
-        if names := self.available():
-            self.gan(names[0])
-        _ = self.heads
+        try:  # a broken model or heads file is reported where it is used, not here
+            if names := self.available():
+                self.gan(names[0])
+            _ = self.heads
+        except GeoGanError:
+            pass
         gc.collect()
         gc.freeze()
 

@@ -167,3 +167,26 @@ def test_shared_link_reopens_place(streamlit_server, browser_page, tmp_path: Pat
         raise diagnose(page, tmp_path, "map_link", exc) from exc
     full_screenshot(page, tmp_path / "map_link.png")
     assert_offline_and_clean(page)
+
+
+def test_home_page_links_open_their_place(streamlit_server, browser_page, tmp_path: Path) -> None:
+    """The home page's generated views at well-known places: each name opens that place on the Map page."""
+    from playwright.sync_api import expect
+
+    base_url = streamlit_server(script="app.py")
+    page = browser_page
+    try:
+        page.goto(base_url, wait_until="domcontentloaded")
+        link = page.get_by_role("link", name="Paris")
+        expect(link).to_be_visible(timeout=FIRST_LOAD_TIMEOUT_MS)
+        # the navigation names the main page Home, not after its file
+        expect(page.get_by_test_id("stSidebarNav").get_by_text("Home", exact=True)).to_be_visible()
+        link.click()
+        wait_for_place(page, 48.86, 2.35, tol_deg=1e-3, timeout_ms=FIRST_LOAD_TIMEOUT_MS)
+        block = wait_for_new_images(page, count=DEFAULT_VIEWS, timeout_ms=GENERATE_TIMEOUT_MS)
+        assert re.match(r"16 generated ground views \(\w+, seed 0,", block["text"]), block["text"]
+        query = parse_qs(urlsplit(page.url).query)
+        assert urlsplit(page.url).path.endswith("/Map") and query.get("lat") == ["48.86000"], page.url
+    except Exception as exc:
+        raise diagnose(page, tmp_path, "home_links", exc) from exc
+    assert_offline_and_clean(page)
