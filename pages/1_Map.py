@@ -39,11 +39,18 @@ def get_report(lat: float, lon: float, n: int, seed: int, model: str) -> "gc.Pla
 
 
 def init_state(models: list[str]) -> None:
-    """Session keys (widget keys included), filled once from the link's query parameters."""
-    if "lat" not in st.session_state:
-        view, notes = gc.parse_view_params(st.query_params.to_dict(), models)
-        st.session_state.update(lat=view.lat, lon=view.lon, n=view.n, seed=view.seed, model=view.model,
-                                link_notes=notes, last_click=None)
+    """Session keys (widget keys included), from the link's query parameters on arrival.
+
+    The page keeps its URL equal to its state, so a URL naming another place than the session's
+    means the user followed a link (from the home page, say): the link wins.
+    """
+    ss = st.session_state
+    view, notes = gc.parse_view_params(st.query_params.to_dict(), models)
+    here = (round(ss.lat, 5), round(ss.lon, 5)) if ss.get("lat") is not None else None
+    linked = view.lat is not None and (round(view.lat, 5), round(view.lon, 5)) != here
+    if "lat" not in ss or linked:
+        ss.update(lat=view.lat, lon=view.lon, n=view.n, seed=view.seed, model=view.model, link_notes=notes,
+                  last_click=ss.get("last_click"))
 
 
 def next_seed() -> None:

@@ -78,6 +78,18 @@ class TestMapPage:
         assert not at.exception
         assert at.subheader[0].value.startswith("-25.0000, 133.0000") and "rural" in at.subheader[0].value
 
+    def test_a_link_to_another_place_wins_over_the_session(self, click):
+        click["at"] = {"lat": 38.0, "lng": -97.0}
+        at = AppTest.from_file(PAGE, default_timeout=180).run()
+        assert at.subheader[0].value.startswith("38.0000, -97.0000")
+        # arriving again with a link to Paris (the home page's links carry the place in the URL)
+        at.query_params.update({"lat": "48.86000", "lon": "2.35000", "n": "3", "seed": "0"})
+        at.run()
+        assert not at.exception
+        assert at.subheader[0].value.startswith("48.8600, 2.3500") and at.sidebar.slider[0].value == 3
+        at.sidebar.slider[0].set_value(5).run()  # the page's own URL does not undo a widget change
+        assert at.sidebar.slider[0].value == 5 and at.subheader[0].value.startswith("48.8600, 2.3500")
+
     def test_bad_link_parameters(self, click):
         at = AppTest.from_file(PAGE, default_timeout=180)
         at.query_params.update({"lat": "abc", "lon": "10", "n": "100000", "seed": "-4"})
