@@ -47,7 +47,7 @@ load: setup
 	$(PY) bench/load.py --sessions 5 --minutes 2 --json bench/load.json
 
 lint: setup
-	$(PY) -m ruff check geogan_core tests app.py pages bench
+	$(PY) -m ruff check geogan_core tests app.py pages ui bench
 
 clean-cache:
 	rm -rf .cache

@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 import geogan_core as gc
+from ui.click_map import click_map
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 st.set_page_config(page_title="Map - GeoGAN Explorer", page_icon=":world_map:", layout="wide")
@@ -26,6 +26,13 @@ def get_overlays() -> list:
         return overlays + gc.dense_overlays(gc.load_results("dense"), STATIC)
     except gc.GeoGanError:
         return overlays
+
+
+@st.cache_resource(show_spinner=False)
+def get_map() -> dict:
+    """The map's drawing, built once for every session (plain strings; the browser draws it once)."""
+    data = get_explorer().data
+    return gc.click_map_args(gc.explorer_map(get_overlays(), data.loc_lat, data.loc_lon))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -97,7 +104,7 @@ with st.sidebar:
 
 def take_click() -> None:
     """The map's click callback: the new place is in session state before the fragment reruns (no second run)."""
-    click = (st.session_state.get("map") or {}).get("last_clicked")
+    click = st.session_state.get("map")
     if click and click != ss.last_click:
         ss.last_click = click
         ss.lat, ss.lon = float(click["lat"]), float(gc.wrap_lon(float(click["lng"])))
@@ -110,10 +117,8 @@ def explore() -> None:
         view = gc.ViewParams(lat=ss.lat, lon=ss.lon, seed=int(ss.seed), n=int(ss.n), model=ss.model)
         center = (view.lat, view.lon) if view.lat is not None else (20.0, 0.0)
         with gc.stage("map (build and serialise)"):
-            fmap = gc.explorer_map(overlays, explorer.data.loc_lat, explorer.data.loc_lon)
-            marker = gc.clicked_marker(view.lat, view.lon) if view.lat is not None else None
-            st_folium(fmap, key="map", height=460, use_container_width=True, returned_objects=["last_clicked"],
-                      feature_group_to_add=marker, center=center, on_change=take_click)
+            marker = (view.lat, view.lon) if view.lat is not None else None
+            click_map(get_map(), marker, center, height=460, key="map", on_change=take_click)
         st.caption("Click the map to choose a place. Layers: top right. Land-cover legend:")
         st.markdown(gc.legend_html(explorer.area.landcover.class_names, explorer.area.landcover.class_colors),
                     unsafe_allow_html=True)

@@ -60,14 +60,6 @@ def explorer_map(overlays: list[Overlay], photo_lat: np.ndarray, photo_lon: np.n
     return m
 
 
-def clicked_marker(lat: float, lon: float) -> folium.FeatureGroup:
-    """A feature group holding the clicked place's marker (added without redrawing the map)."""
-    group = folium.FeatureGroup(name="Selected place")
-    folium.CircleMarker([lat, lon], radius=9, color="#ffffff", weight=3, fill=True, fill_color="#d62728",
-                        fill_opacity=1.0, pane=SELECTED_PANE, tooltip=f"{lat:.4f}, {lon:.4f}").add_to(group)
-    return group
-
-
 def legend_html(class_names: dict[int, str], class_colors: dict[int, str], classes: list[int] | None = None) -> str:
     """An HTML legend of land-cover classes (name and colour)."""
     keys = classes if classes is not None else sorted(class_colors)

@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 import geogan_core.evaluation.embedding as embedding
 import geogan_core.evaluation.report as report
 import geogan_core.webmap.overlays as overlays
+import ui.click_map
 from geogan_core.checkpoint import sha256, update_manifest
 from geogan_core.config import load_config
 from geogan_core.data import paired
@@ -137,6 +138,7 @@ def sandbox(monkeypatch, tmp_path):
     monkeypatch.setattr(overlays, "render_overlays",
                         lambda area, static_dir, **kw: render(area, tmp_path / "static", width=64))
     monkeypatch.setattr(streamlit_folium, "st_folium", lambda fmap, **kw: {"last_clicked": None})
+    monkeypatch.setattr(ui.click_map, "click_map", lambda *a, **kw: None)
     yield
     _shared_explorer.cache_clear()
 

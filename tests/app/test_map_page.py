@@ -1,8 +1,9 @@
 from pathlib import Path
 
 import pytest
-import streamlit_folium
 from streamlit.testing.v1 import AppTest
+
+import ui.click_map
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "1_Map.py")
@@ -10,7 +11,7 @@ PAGE = str(ROOT / "pages" / "1_Map.py")
 
 @pytest.fixture
 def click(monkeypatch, shared_data):
-    """Replace the folium component with one that reports a click at a chosen place.
+    """Replace the map component with one that reports a click at a chosen place.
 
     Like the real one, a new click lands in ``st.session_state[key]``, calls ``on_change`` and reruns:
     the page takes the place in the callback, so the rerun (of the map's fragment) already shows it.
@@ -19,16 +20,16 @@ def click(monkeypatch, shared_data):
 
     where = {}
 
-    def fake_st_folium(fmap, key, on_change, **kwargs):
-        assert kwargs["returned_objects"] == ["last_clicked"]
-        value = {"last_clicked": where.get("at")}
-        if where.get("at") and st.session_state.get(key) != value:
+    def fake_click_map(drawing, marker, center, height, key, on_change):
+        assert drawing["map_id"] in drawing["script"] and height > 0
+        value = where.get("at")
+        if value and st.session_state.get(key) != value:
             st.session_state[key] = value
             on_change()
             st.rerun()
         return value
 
-    monkeypatch.setattr(streamlit_folium, "st_folium", fake_st_folium)
+    monkeypatch.setattr(ui.click_map, "click_map", fake_click_map)
     return where
 
 

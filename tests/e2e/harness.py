@@ -277,7 +277,8 @@ def chromium_page(chromium_path: Path = CHROMIUM, viewport: Mapping[str, int] | 
 
 # --- The Map page (pages/1_Map.py): shared by tests/e2e/test_map_page.py and bench/map_latency.py ---
 
-FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+# the Map page's map component (geogan_core/webmap/clickmap): its iframe's title ends in its name
+MAP_IFRAME = 'iframe[title$="click_map"]'
 # "<lat>, <lon>: <land cover name>" with an optional " (urban)" / " (rural)".
 PLACE_RE = re.compile(r"^\s*(-?\d+\.\d+), (-?\d+\.\d+): (.+?)\s*$")
 GENERATED_RE = re.compile(r"(\d+) generated ground views")
@@ -353,15 +354,15 @@ class MapClick:
 
 
 def wait_for_map(page: Page, timeout_ms: float = 90_000) -> Frame:
-    """Wait until the Leaflet map in the st_folium iframe is visible; return the iframe's frame."""
+    """Wait until the Leaflet map in the map component's iframe is visible; return the iframe's frame."""
     from playwright.sync_api import expect
 
-    frame = page.frame_locator(FOLIUM_IFRAME)
+    frame = page.frame_locator(MAP_IFRAME)
     expect(frame.locator(".leaflet-container")).to_be_visible(timeout=timeout_ms)
-    handle = page.locator(FOLIUM_IFRAME).element_handle(timeout=timeout_ms)
+    handle = page.locator(MAP_IFRAME).element_handle(timeout=timeout_ms)
     content = handle.content_frame()
     if content is None:
-        raise HarnessError("the st_folium iframe has no content frame")
+        raise HarnessError("the map component's iframe has no content frame")
     content.wait_for_function(f"() => !!(window.L && {_JS_MAP})", timeout=timeout_ms)
     return content
 
@@ -373,7 +374,7 @@ def pick_map_point(page: Page, lat: float, lon: float, margin_px: int = 60, max_
     covers the place; ``MapClick.lat/lon`` are the coordinates under the chosen point
     (longitude wrapped to -180..180, as the page does).
     """
-    iframe = page.locator(FOLIUM_IFRAME)
+    iframe = page.locator(MAP_IFRAME)
     iframe.scroll_into_view_if_needed()
     content = wait_for_map(page)
     got = content.evaluate(_JS_PICK_POINT, [lat, lon, margin_px, max_shift_px])
@@ -381,7 +382,7 @@ def pick_map_point(page: Page, lat: float, lon: float, margin_px: int = 60, max_
         raise HarnessError(f"no free spot on the map within {max_shift_px}px of {lat}, {lon}")
     box = iframe.bounding_box()
     if box is None:
-        raise HarnessError("the st_folium iframe is not displayed")
+        raise HarnessError("the map component's iframe is not displayed")
     return MapClick(x=box["x"] + got["left"] + got["x"], y=box["y"] + got["top"] + got["y"], lat=got["lat"],
                     lon=((got["lng"] + 180) % 360) - 180, shift_px=int(got["shift"]))
 
