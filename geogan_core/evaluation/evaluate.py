@@ -147,6 +147,9 @@ def evaluate(explorer: Explorer, k: int = 8, n_views: int = 4, seeds: int = 5, t
         CheckpointError: If a shipped model is unusable.
     """
     t0 = time.time()
+    if folds:  # a bad --folds fails before the long part, not after it
+        d = explorer.data
+        region_folds(d.loc_region[d.loc_label >= 0], folds, explorer.area.split.seed)
     maker = FeatureMaker(explorer, progress)
     key = explorer.data.key
     train, y_train, _ = project_places(explorer, "train")

@@ -234,6 +234,14 @@ class TestMissingFiles:
         last = proc.stderr.strip().splitlines()[-1]
         assert last.startswith("error: ") and all(w in last for w in words), last
 
+    def test_more_folds_than_regions(self, tiny_config, trained, tmp_path):
+        proc = cli("evaluate", "--config", str(tiny_config), "--checkpoints", str(trained / "ckpt"), "--folds", "40",
+                   "--json", str(tmp_path / "e.json"))
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: --folds 40 needs at least 40 regions") and "this split has" in last, last
+        assert not (tmp_path / "e.json").exists()
+
     def test_missing_region_column_groups_by_location(self, tiny_config):
         proc = cli("data", "summary", "--json", "--config", str(tiny_config))
         assert proc.returncode == 0, proc.stderr
