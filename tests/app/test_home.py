@@ -17,7 +17,7 @@ def test_home_page_shows_data_status(shared_data):
     assert [link.label for link in links] == ["Moscow", "Paris", "Kansas", "Australian outback"]
     assert all("lat=" in link.query_string and "lon=" in link.query_string for link in links)
     assert "lat=55.75000" in links[0].query_string and links[0].page.endswith("Map")
-    assert sum(len(el.proto.imgs) for el in at.get("image")) == 4 * 4
+    assert sum(len(el.proto.imgs) for el in at.get("image")) == 4  # one 2 x 2 picture of views per place
 
 
 def test_home_page_explains_missing_data(monkeypatch, tmp_path):
