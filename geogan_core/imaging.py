@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from geogan_core.errors import DataError
 from geogan_core.fileio import atomic_path
 from geogan_core.timing import stage
 
@@ -39,10 +40,17 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def write_png(image: np.ndarray, path: Path) -> None:
-    """Write an image atomically (temp file, then rename); ``.jpg`` paths get JPEG, others PNG."""
+    """Write an image atomically (temp file, then rename); ``.jpg`` paths get JPEG, others PNG.
+
+    Raises:
+        DataError: If the file or its folder cannot be written.
+    """
     jpeg = Path(path).suffix.lower() in (".jpg", ".jpeg")
-    with atomic_path(path) as tmp:
-        Image.fromarray(image).save(tmp, format="JPEG" if jpeg else "PNG", **({"quality": 88} if jpeg else {}))
+    try:
+        with atomic_path(path) as tmp:
+            Image.fromarray(image).save(tmp, format="JPEG" if jpeg else "PNG", **({"quality": 88} if jpeg else {}))
+    except OSError as e:
+        raise DataError(f"cannot write {path} ({e.strerror or e}); choose a writable --out path") from e
 
 
 def save_grid(imgs: torch.Tensor, path: Path, ncol: int = 8) -> None:

@@ -234,6 +234,17 @@ class TestMissingFiles:
         last = proc.stderr.strip().splitlines()[-1]
         assert last.startswith("error: ") and all(w in last for w in words), last
 
+    @pytest.mark.parametrize("command", [["generate", "--lat", "51.5", "--lon", "-0.1", "-n", "2"],
+                                         ["figure", "-n", "1"]])
+    def test_unwritable_out(self, tiny_config, trained, tmp_path, command):
+        blocker = tmp_path / "a_file"
+        blocker.write_text("not a folder")
+        proc = cli(*command, "--config", str(tiny_config), "--checkpoints", str(trained / "ckpt"),
+                   "--out", str(blocker / "grid.png"))
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: cannot write") and "choose a writable --out path" in last, last
+
     def test_more_folds_than_regions(self, tiny_config, trained, tmp_path):
         proc = cli("evaluate", "--config", str(tiny_config), "--checkpoints", str(trained / "ckpt"), "--folds", "40",
                    "--json", str(tmp_path / "e.json"))
