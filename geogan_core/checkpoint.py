@@ -1,7 +1,7 @@
 """Checkpoints: the only contract between training and inference.
 
 A checkpoint is one dict of tensors and plain types (so ``torch.load(weights_only=True)``
-reads it): ``format_version``, ``kind`` (``gan`` or ``scenes``), ``model_config``,
+reads it): ``format_version``, ``kind`` (``gan``, ``scenes`` or ``judge``), ``model_config``,
 ``G``/``G_ema``/``D`` state dicts (or ``head`` for the scene classifier), optional
 ``opt_G``/``opt_D``, ``step``, ``epoch``, ``config`` and ``metrics``. Files are written to a
 temporary name and renamed, so a killed run never leaves half a checkpoint.
@@ -21,6 +21,7 @@ from torch import nn
 
 from geogan_core.errors import CheckpointError, GeoGanError
 from geogan_core.fileio import atomic_path, atomic_write_text
+from geogan_core.models.judge import Judge
 from geogan_core.models.registry import ModelConfig, build_gan
 from geogan_core.models.scenes import ImageFeatureNet, SceneClassifier
 
@@ -50,7 +51,7 @@ def load_checkpoint(path: Path, kind: str | None = None) -> dict[str, Any]:
 
     Args:
         path: The ``.pt`` file.
-        kind: ``gan`` or ``scenes`` to insist on one kind.
+        kind: ``gan``, ``scenes`` or ``judge`` to insist on one kind.
 
     Raises:
         CheckpointError: If the file is missing, corrupt, of another kind or format version.
@@ -124,7 +125,7 @@ def export_for_inference(src: Path, dst: Path, extra: dict[str, Any] | None = No
     out = {k: v for k, v in ckpt.items() if not k.startswith("opt_") and k not in ("G", "G_ema", "rng")}
     if ckpt.get("kind") == "gan":
         out["G_ema"] = ckpt.get("G_ema") or ckpt["G"]
-    for key in ("G_ema", "D", "head"):
+    for key in ("G_ema", "D", "head", "judge"):
         if key in out:
             out[key] = {k: v.half() if v.is_floating_point() else v for k, v in out[key].items()}
     out.pop("format_version", None)
@@ -137,6 +138,18 @@ def scene_classifier_from_checkpoint(path: Path) -> tuple[SceneClassifier, list[
     head = SceneClassifier(ckpt["feature_dim"], len(ckpt["classes"]))
     _load_state(head, ckpt["head"], path, "scene head")
     return head.eval(), list(ckpt["classes"]), ckpt
+
+
+def judge_from_checkpoint(path: Path) -> tuple[Judge, dict[str, Any]]:
+    """Rebuild the from-scratch land-cover judge (in eval mode) and its checkpoint.
+
+    Raises:
+        CheckpointError: If the file is unusable or its weights do not fit.
+    """
+    ckpt = load_checkpoint(path, "judge")
+    judge = Judge(int(ckpt["n_classes"]), int(ckpt["width"]))
+    _load_state(judge, _part(ckpt, "judge", path), path, "judge")
+    return judge.eval(), ckpt
 
 
 def load_image_features(size: int = 128) -> ImageFeatureNet:

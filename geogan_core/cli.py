@@ -91,13 +91,56 @@ def _settings(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
+def _cmd_pack(args: argparse.Namespace) -> int:
+    from geogan_core.data.pack import write_pack
+    from geogan_core.data.paired import load_paired
+
+    area = _area(args)
+    feats, labels = None, None
+    if area.scenes_root is not None and not args.no_scenes:
+        from geogan_core.training.scenes import scene_features
+
+        feats, labels = scene_features(area.scenes_root)
+    summary = write_pack(area, load_paired(area), Path(args.out), quality=args.quality, lossless=args.lossless,
+                         scene_features=feats, scene_labels=labels)
+    print(json.dumps(summary))
+    return 0
+
+
+def _cmd_train_all(args: argparse.Namespace) -> int:
+    from geogan_core.training.gpu import train_all
+
+    report = train_all(Path(args.pack), Path(args.out), minutes=args.minutes, tiny=args.tiny, device=args.device,
+                       require_gpu=args.require_gpu, checkpoints=Path(args.checkpoints) if args.checkpoints else None)
+    for name, m in report["models"].items():
+        speed = f", {m['images_per_s']:.0f} images/s, {m['epochs']} epochs" if "images_per_s" in m else ""
+        print(f"{name}: {m['minutes']:.2f} min{speed} -> {Path(args.out) / 'checkpoints' / m['file']}")
+    for name, s in report.get("scores", {}).items():
+        print(f"{name}: judge AUC {s['auc']}  paired-vs-shuffled {s['paired_vs_shuffled']}  KID {s['kid']}")
+    print(f"all done in {report['minutes']:.2f} min; report: {Path(args.out) / 'report.json'}")
+    return 0
+
+
+def _train_inputs(args: argparse.Namespace) -> tuple[StudyArea | None, Any]:
+    """The study area and pack of ``train``: with ``--pack`` the area is the pack's unless ``--config`` names one."""
+    if not args.pack:
+        return _area(args), None
+    from geogan_core.data.pack import read_pack
+
+    if args.split:
+        raise ConfigError("--split does not apply with --pack: the pack carries the split it was made with")
+    return (_area(args) if args.config else None), read_pack(Path(args.pack))
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from geogan_core.training.run import train_command
 
-    path = train_command(_area(args), what=args.what, arch=args.arch, epochs=args.epochs,
+    area, pack = _train_inputs(args)
+    path = train_command(area, pack=pack, what=args.what, arch=args.arch, epochs=args.epochs,
                          seed=args.seed, device=args.device, resume=args.resume,
                          run_dir=Path(args.run_dir) if args.run_dir else None, max_steps=args.max_steps,
-                         batch_size=args.batch_size, width=args.width, settings=_settings(args.set))
+                         batch_size=args.batch_size, width=args.width, settings=_settings(args.set),
+                         deadline=time.time() + args.minutes * 60 if args.minutes else 0.0)
     print(path)
     return 0
 
@@ -117,7 +160,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
     explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
     result = gan_metrics(explorer, names=args.names, per_place=args.per_place, seed=args.seed,
-                         update_manifest=not args.no_manifest)
+                         update_manifest=not args.no_manifest, side=args.side)
     _emit(result, args.json)
     return 0
 
@@ -244,8 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="preview.png")
     s.set_defaults(fn=_cmd_data_preview)
 
-    t = with_config(sub.add_parser("train", help="train a GAN or the scene classifier"))
-    t.add_argument("what", choices=["cgan", "ugan", "scenes"])
+    t = with_config(sub.add_parser("train", help="train a GAN, the scene classifier or the judge"))
+    t.add_argument("what", choices=["cgan", "ugan", "scenes", "judge"],
+                   help="judge: the from-scratch land-cover CNN that scores generated views")
     t.add_argument("--arch", choices=["paper", "modern"], default="modern", help="cgan architecture")
     t.add_argument("--epochs", type=int, default=None)
     t.add_argument("--seed", type=int, default=0)
@@ -253,14 +297,35 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--width", type=int, default=None, help="ngf = ndf (default: [model] in the config, else 64)")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     t.add_argument("--resume", action="store_true", help="continue from RUN_DIR/latest.pt")
-    t.add_argument("--run-dir", default=None, help="default runs/<arch> (runs/ugan, runs/scenes)")
+    t.add_argument("--run-dir", default=None, help="default runs/<arch> (runs/ugan, runs/scenes, runs/judge)")
     t.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
+    t.add_argument("--minutes", type=float, default=0.0,
+                   help="stop cleanly (checkpoint saved) after this many minutes: runs at equal CPU time")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a [train] or [model] setting, e.g. --set ms_weight=0.5 --set n_classes=0")
+    t.add_argument("--pack", default=None,
+                   help="train from this pack (python -m geogan_core pack) instead of the study area's files")
     t.set_defaults(fn=_cmd_train)
 
+    ta = sub.add_parser("train-all", help="train, export and score every shipped model from a pack (GPU script)")
+    ta.add_argument("--pack", default=str(PROJECT_ROOT / "runs" / "world.gpk"), help="default runs/world.gpk")
+    ta.add_argument("--out", required=True, help="output folder ($OUT on the GPU machine)")
+    ta.add_argument("--minutes", type=float, default=10.0, help="wall-clock budget for everything")
+    ta.add_argument("--tiny", action="store_true", help="a few steps per model: the CPU dry run")
+    ta.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto")
+    ta.add_argument("--require-gpu", action="store_true", help="stop when there is no GPU instead of using the CPU")
+    ta.add_argument("--checkpoints", default=None, help="where the judge comes from; " + CHECKPOINTS_HELP)
+    ta.set_defaults(fn=_cmd_train_all)
+
+    pk = with_config(sub.add_parser("pack", help="one file with everything training and scoring need (for a GPU)"))
+    pk.add_argument("--out", required=True, help="the pack file to write, e.g. runs/world.gpk")
+    pk.add_argument("--quality", type=int, default=80, help="JPEG quality of the 128-pixel views")
+    pk.add_argument("--lossless", action="store_true", help="raw views instead of JPEG (bit-identical batches)")
+    pk.add_argument("--no-scenes", action="store_true", help="leave out the scene photos' features")
+    pk.set_defaults(fn=_cmd_pack)
+
     e = sub.add_parser("export", help="copy trained runs into checkpoints/ (fp16) and the manifest")
-    e.add_argument("names", nargs="+", choices=["modern", "paper", "ugan", "scenes"])
+    e.add_argument("names", nargs="+", choices=["modern", "paper", "ugan", "scenes", "judge"])
     e.add_argument("--runs", default=str(PROJECT_ROOT / "runs"), help="folder holding <name>/latest.pt")
     e.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     e.set_defaults(fn=_cmd_export)
@@ -271,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--json", default=None, help="also write the results to this file")
     m.add_argument("--no-manifest", action="store_true", help="do not record the metrics in the manifest")
+    m.add_argument("--side", choices=["test", "val"], default="test",
+                   help="val: score the validation regions, to choose models (never recorded in the manifest)")
     m.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     m.set_defaults(fn=_cmd_metrics)
 

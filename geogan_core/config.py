@@ -154,6 +154,31 @@ class StudyArea:
         return plain(dataclasses.asdict(self))
 
 
+def area_from_dict(d: dict[str, Any]) -> StudyArea:
+    """The study area back from its ``to_dict()`` (as checkpoints and packs store it); no file is checked.
+
+    Raises:
+        ConfigError: If ``d`` is not such a dictionary (made by another version).
+    """
+    try:
+        lc = d["landcover"]
+        return StudyArea(
+            name=d["name"], config_path=Path(d["config_path"]), data_root=Path(d["data_root"]),
+            cache_dir=Path(d["cache_dir"]), patch=PatchConfig(**d["patch"]),
+            layers=tuple(LayerConfig(**{**lyr, "path": Path(lyr["path"])}) for lyr in d["layers"]),
+            photos=PhotoConfig(csv=Path(d["photos"]["csv"]), views_per_image=d["photos"]["views_per_image"]),
+            landcover=LandCoverConfig(
+                path=Path(lc["path"]), nodata=tuple(lc["nodata"]), water=tuple(lc["water"]),
+                groups={k: tuple(v) for k, v in lc["groups"].items()}, default_group=lc["default_group"],
+                class_names={int(k): v for k, v in lc["class_names"].items()},
+                class_colors={int(k): v for k, v in lc["class_colors"].items()}),
+            split=SplitConfig(**{**d["split"], "fractions": tuple(d["split"]["fractions"])}),
+            scenes_root=Path(d["scenes_root"]) if d.get("scenes_root") else None)
+    except (KeyError, TypeError) as e:
+        raise ConfigError(f"the stored study area is not one this version reads ({e!r}); remake it "
+                          f"with this version") from e
+
+
 def require_file(area: StudyArea, path: Path, what: str, key: str) -> Path:
     """``path`` when it is a file, else a DataNotFoundError naming the config key that points at it."""
     if not Path(path).is_file():

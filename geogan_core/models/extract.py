@@ -1,4 +1,4 @@
-"""Image features for any batch of views: EfficientNet-Lite0 and GAN discriminators (pure compute)."""
+"""Image features for any batch of views: EfficientNet-Lite0, GAN discriminators, the judge (pure compute)."""
 
 from __future__ import annotations
 
@@ -32,3 +32,17 @@ def discriminator_features(D: nn.Module, images: np.ndarray, patches: np.ndarray
         np.asarray(patches[s: s + batch], np.float32))).numpy()
         for s in track(starts, len(starts), "discriminator features", progress)]
     return np.concatenate(out) if out else np.zeros((0, D.feature_dim), np.float32)
+
+
+@torch.no_grad()
+def judge_probs(judge: nn.Module, images: np.ndarray, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """The judge's class probabilities ``(N, C)`` and pooled features ``(N, D)`` of uint8 views (any size)."""
+    judge.eval()
+    probs, feats = [], []
+    for s in range(0, len(images), batch):
+        f = judge.features(uint8_to_tensor(images[s: s + batch]))
+        feats.append(f.numpy())
+        probs.append(judge.head(f).softmax(1).numpy())
+    if not probs:
+        return np.zeros((0, judge.n_classes), np.float32), np.zeros((0, judge.feature_dim), np.float32)
+    return np.concatenate(probs), np.concatenate(feats)

@@ -53,10 +53,13 @@ class TrainConfig:
     ms_weight: float | None = None  # mode-seeking weight; modern: 1.0
     ac_weight: float | None = None  # land-cover head weight (modern with n_classes > 0): 1.0
     ps_weight: float | None = None  # place seeking: one noise at two places should differ; modern: 1.0
+    mm_weight: float = 0.0  # mismatch negatives: D also calls real views with another place's patch fake
     sample_every: int = 1
     keep_every: int = 10
+    checkpoint_every: int = 1  # epochs between resumable checkpoints (the last epoch always writes one)
     device: str = "auto"
     max_steps: int = 0  # stop early after this many steps (tests, benchmarks); 0 = no limit
+    deadline: float = 0.0  # a time.time(): stop cleanly (checkpoint saved) at the first step past it; 0 = none
     amp: bool = True  # CUDA only: bf16 autocast for the generator; the discriminator stays fp32
     compile: bool = False  # CUDA only: torch.compile the generator and discriminator
 
@@ -232,6 +235,10 @@ class GanTrainer:
         (l_real + (cfg.ac_weight or 0.0) * ac).backward()
         _, l_fake = d_loss(none, self.D_train(self._aug(fake), patch), cfg.loss or "bce")
         l_fake.backward()
+        l_mm = torch.zeros((), device=device)
+        if cfg.mm_weight:  # a real view is only real with its own place (Reed et al. 2016, GAN-CLS)
+            _, l_mm = d_loss(none, self.D_train(self._aug(real), patch.roll(1, 0)), cfg.loss or "bce")
+            (cfg.mm_weight * l_mm).backward()
         self.opt_d.step()
         # generator step, in groups of n views: mode seeking adds another noise at the same places,
         # place seeking the same noise at other places
@@ -262,10 +269,11 @@ class GanTrainer:
         if self.G_ema is not None:  # warm-up: early on the average follows G closely
             _ema_update(self.G_ema, self.G, min(cfg.ema_decay or 0.0, (1 + self.step) / (10 + self.step)))
         return {"d": (l_real + l_fake).item(), "g": loss_g.item(), "ms": ms.item(), "ps": pls.item(),
-                "ac_d": ac.item(), "ac_g": ac_g.item()}
+                "ac_d": ac.item(), "ac_g": ac_g.item(), "mm": l_mm.item()}
 
     def _done(self) -> bool:
-        return bool(self.cfg.max_steps and self.step >= self.cfg.max_steps)
+        cfg = self.cfg
+        return bool((cfg.max_steps and self.step >= cfg.max_steps) or (cfg.deadline and time.time() >= cfg.deadline))
 
     def fit(self) -> Path:
         """Train to ``cfg.epochs`` (or ``max_steps``) and return the path of ``latest.pt``."""
@@ -274,7 +282,7 @@ class GanTrainer:
         t_start = time.time()
         for epoch in range(self.start_epoch, cfg.epochs):
             t0, seen, n = time.time(), 0, 0
-            sums = dict.fromkeys(("d", "g", "ms", "ps", "ac_d", "ac_g"), 0.0)
+            sums = dict.fromkeys(("d", "g", "ms", "ps", "ac_d", "ac_g", "mm"), 0.0)
             bar = tqdm(self.batches.epoch(cfg.seed, epoch, cfg.batch_size), leave=False,
                        desc=f"{self.model_cfg.arch} epoch {epoch + 1}/{cfg.epochs}", disable=not dist.is_main())
             for real, patch, cls in bar:
@@ -290,18 +298,31 @@ class GanTrainer:
             record = {"epoch": epoch + 1, "step": self.step,
                       **{f"loss_{k}": v / max(n, 1) for k, v in sums.items()},
                       "images_per_s": seen / max(time.time() - t0, 1e-9), "seconds": time.time() - t0}
+            done = self._done()
             if dist.is_main():
-                self._save(epoch, record, self.past_seconds + time.time() - t_start, fixed)
+                last = done or epoch + 1 == cfg.epochs or (epoch + 1) % cfg.checkpoint_every == 0
+                self._save(epoch, record, self.past_seconds + time.time() - t_start, fixed, checkpoint=last)
             dist.barrier()
-            if self._done():
+            if done:
                 break
         dist.cleanup()
         return self.run_dir / "latest.pt"
 
     def _save(self, epoch: int, record: dict[str, float], seconds: float,
-              fixed: tuple[torch.Tensor, torch.Tensor]) -> None:
+              fixed: tuple[torch.Tensor, torch.Tensor], checkpoint: bool = True) -> None:
         cfg, run_dir = self.cfg, self.run_dir
         run_dir.mkdir(parents=True, exist_ok=True)
+        with open(run_dir / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+        if (epoch + 1) % cfg.sample_every == 0 or epoch + 1 == cfg.epochs:
+            sampler = (self.G_ema or self.G).eval()
+            with torch.no_grad():
+                imgs = sampler(*fixed)
+            sampler.train(self.G_ema is None)
+            save_grid(imgs, run_dir / "samples" / f"epoch-{epoch + 1:04d}.png", ncol=8)
+        log.info("epoch %d: %s", epoch + 1, record)
+        if not checkpoint:
+            return
         payload = {
             "kind": "gan", "arch": self.model_cfg.arch, "model_config": self.model_cfg.to_dict(),
             "G": self.G.state_dict(), "D": self.D.state_dict(),
@@ -316,15 +337,6 @@ class GanTrainer:
         save_checkpoint(run_dir / "latest.pt", payload)
         if (epoch + 1) % cfg.keep_every == 0:
             save_checkpoint(run_dir / f"step-{self.step:06d}.pt", payload)
-        with open(run_dir / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
-        if (epoch + 1) % cfg.sample_every == 0 or epoch + 1 == cfg.epochs:
-            sampler = (self.G_ema or self.G).eval()
-            with torch.no_grad():
-                imgs = sampler(*fixed)
-            sampler.train(self.G_ema is None)
-            save_grid(imgs, run_dir / "samples" / f"epoch-{epoch + 1:04d}.png", ncol=8)
-        log.info("epoch %d: %s", epoch + 1, record)
 
 
 def train_gan(area: StudyArea, model_cfg: ModelConfig, train_cfg: TrainConfig, data: PairedData,

@@ -10,14 +10,15 @@ from typing import Any
 import numpy as np
 
 from geogan_core.config import PROJECT_ROOT, StudyArea
+from geogan_core.data.pack import Pack, check_pack_matches, config_data_key
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import ConfigError
 from geogan_core.models.registry import ModelConfig
 from geogan_core.training.loop import TrainConfig, train_gan
 
 
-def _tables(area: StudyArea) -> tuple[dict[str, Any], dict[str, Any]]:
-    raw = tomllib.loads(area.config_path.read_text())
+def _tables(config_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    raw = tomllib.loads(config_text)
     return raw.get("train", {}), raw.get("model", {})
 
 
@@ -31,23 +32,46 @@ def landcover_classes(area: StudyArea, data: PairedData) -> int:
     return max(present) + 1 if present else 0
 
 
-def train_command(area: StudyArea, what: str, arch: str = "modern", epochs: int | None = None, seed: int = 0,
+def train_command(area: StudyArea | None, what: str, arch: str = "modern", epochs: int | None = None, seed: int = 0,
                   device: str = "auto", resume: bool = False, run_dir: Path | None = None,
                   max_steps: int = 0, batch_size: int | None = None, width: int | None = None,
-                  settings: dict[str, Any] | None = None) -> Path:
-    """Train ``cgan`` (paper or modern), ``ugan`` or ``scenes``; returns the checkpoint path.
+                  settings: dict[str, Any] | None = None, pack: Pack | None = None,
+                  deadline: float = 0.0) -> Path:
+    """Train ``cgan`` (paper or modern), ``ugan``, ``scenes`` or ``judge``; returns the checkpoint path.
 
     ``[train]`` and ``[model]`` tables in the study-area TOML set defaults; arguments override, and
-    ``settings`` (``--set key=value``) overrides any ``[train]`` or ``[model]`` key last.
-    """
-    if what == "scenes":
-        from geogan_core.training.scenes import train_scenes
+    ``settings`` (``--set key=value``) overrides any ``[train]`` or ``[model]`` key last. With a
+    ``pack`` the data (and, when ``area`` is None, the study area and its tables) come from it; a
+    given ``area`` must be the one the pack was made from. ``deadline`` (a ``time.time()``) stops
+    a GAN cleanly at the first step past it, with its checkpoint saved.
 
+    Raises:
+        DataError: If ``area`` and ``pack`` come from different data (both data keys named).
+    """
+    if pack is not None and area is not None:
+        check_pack_matches(pack, area, config_data_key(area))
+    config_text = area.config_path.read_text() if area is not None else pack.config_text if pack else ""
+    area = area if area is not None else pack.area if pack is not None else None
+    if area is None:
+        raise ConfigError("train needs a study area (--config) or a pack (--pack)")
+    if what == "scenes":
+        from geogan_core.training.scenes import train_scene_features, train_scenes
+
+        out = run_dir or PROJECT_ROOT / "runs" / "scenes"
+        if pack is not None and pack.scene_features is not None:
+            return train_scene_features(pack.scene_features, pack.scene_labels, out, seed=seed,
+                                        source={"pack": pack.meta["key"], "images": len(pack.scene_labels)})
         if area.scenes_root is None:
             raise ConfigError(f"{area.config_path.name} has no [scenes].root; add the scene photo folder")
-        return train_scenes(area.scenes_root, run_dir or PROJECT_ROOT / "runs" / "scenes", seed=seed)
+        return train_scenes(area.scenes_root, out, seed=seed)
+    if what == "judge":
+        from geogan_core.training.judge import train_judge
+
+        return train_judge(pack.data if pack is not None else load_paired(area),
+                           run_dir or PROJECT_ROOT / "runs" / "judge", seed=seed,
+                           max_steps=max_steps, **({"epochs": epochs} if epochs is not None else {}))
     arch = "ugan" if what == "ugan" else arch
-    train_raw, model_raw = _tables(area)
+    train_raw, model_raw = _tables(config_text)
     train_raw, model_raw = dict(train_raw), dict(model_raw)
     train_keys = {f.name for f in fields(TrainConfig)}
     for key, value in (settings or {}).items():
@@ -55,7 +79,7 @@ def train_command(area: StudyArea, what: str, arch: str = "modern", epochs: int 
             raise ConfigError(f"--set {key}: unknown key; valid keys: {sorted(train_keys | set(MODEL_KEYS))}")
         (train_raw if key in train_keys else model_raw)[key] = value
     tcfg = TrainConfig.from_dict(train_raw)
-    overrides: dict[str, Any] = {"seed": seed, "device": device, "max_steps": max_steps}
+    overrides: dict[str, Any] = {"seed": seed, "device": device, "max_steps": max_steps, "deadline": deadline}
     if epochs is not None:
         overrides["epochs"] = epochs
     if batch_size is not None:
@@ -68,7 +92,7 @@ def train_command(area: StudyArea, what: str, arch: str = "modern", epochs: int 
     mkw = dict(model_raw)
     if width is not None:
         mkw.update(ngf=width, ndf=width)
-    data = load_paired(area)
+    data = pack.data if pack is not None else load_paired(area)
     if arch == "modern":
         mkw.setdefault("n_classes", landcover_classes(area, data))
     else:

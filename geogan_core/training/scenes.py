@@ -42,12 +42,25 @@ def _stratified_split(labels: np.ndarray, test_frac: float, seed: int) -> np.nda
     return test
 
 
+def scene_features(root: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Lite0 features ``(N, D)`` of the scene photos under ``root`` and their class indices."""
+    images, labels = load_scene_photos(root)
+    return image_features(load_image_features(), images, desc="scene features"), labels
+
+
 def train_scenes(root: Path, run_dir: Path, seed: int = 0, epochs: int = 300) -> Path:
-    """Fit the head on 80% of the photos (stratified, seeded), report accuracy on the other 20%."""
+    """Fit the head on the scene photos under ``root`` (see :func:`train_scene_features`)."""
+    feats, labels = scene_features(root)
+    return train_scene_features(feats, labels, run_dir, seed, epochs, {"root": str(root), "images": len(labels)})
+
+
+def train_scene_features(features: np.ndarray, labels: np.ndarray, run_dir: Path, seed: int = 0,
+                         epochs: int = 300, source: dict[str, object] | None = None) -> Path:
+    """Fit the head on 80% of the photos' features (stratified, seeded), report accuracy on the other 20%."""
     t0 = time.time()
     torch.manual_seed(seed)
-    images, labels = load_scene_photos(root)
-    feats = torch.from_numpy(image_features(load_image_features(), images, desc="scene features"))
+    feats = torch.from_numpy(np.asarray(features, np.float32))
+    labels = np.asarray(labels)
     test = _stratified_split(labels, 0.2, seed)
     y = torch.from_numpy(labels)
     mean, std = feats[~test].mean(0), feats[~test].std(0) + 1e-6
@@ -73,6 +86,5 @@ def train_scenes(root: Path, run_dir: Path, seed: int = 0, epochs: int = 300) ->
                            "feature_dim": int(x.shape[1]), "feature_size": 128,
                            "metrics": {"heldout_accuracy": acc, "per_class_accuracy": per_class,
                                        "n_train": int((~test).sum()), "n_test": int(test.sum())},
-                           "train_seconds": time.time() - t0, "seed": seed,
-                           "data": {"root": str(root), "images": len(labels)}})
+                           "train_seconds": time.time() - t0, "seed": seed, "data": source or {}})
     return path
