@@ -23,8 +23,9 @@ $(VENV_STAMP): requirements.txt pyproject.toml
 
 include Makefile.static
 
+# `make run CONFIG=configs/NAME.toml` opens the app on another study area (else GEOGAN_CONFIG, else world).
 run: setup
-	$(PY) -m streamlit run app.py
+	$(if $(CONFIG),GEOGAN_CONFIG=$(abspath $(CONFIG)),) $(PY) -m streamlit run app.py
 
 # Everything, browser tests included (pytest's exit code 5, "no tests", is not a failure).
 test: setup

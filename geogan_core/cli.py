@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from geogan_core.config import PROJECT_ROOT, StudyArea, load_config
+from geogan_core.config import PROJECT_ROOT, StudyArea, load_config, require_landcover
 from geogan_core.errors import ConfigError, GeoGanError
 from geogan_core.fileio import atomic_write_text
 
@@ -25,11 +25,11 @@ log = logging.getLogger("geogan_core")
 CHECKPOINTS_HELP = "checkpoint folder (default: $GEOGAN_CHECKPOINTS, else checkpoints/)"
 
 
-def _checkpoints(args: argparse.Namespace) -> Path:
-    """The ``--checkpoints`` folder, else ``GEOGAN_CHECKPOINTS``, else the project's ``checkpoints/``."""
+def _checkpoints(args: argparse.Namespace, area: StudyArea | None = None) -> Path:
+    """The ``--checkpoints`` folder, else ``GEOGAN_CHECKPOINTS``, else the area's (``[area].checkpoints``)."""
     from geogan_core.inference.models import default_checkpoints
 
-    return Path(args.checkpoints) if args.checkpoints else default_checkpoints()
+    return Path(args.checkpoints) if args.checkpoints else default_checkpoints(area)
 
 
 def _area(args: argparse.Namespace) -> StudyArea:
@@ -44,6 +44,13 @@ def _area(args: argparse.Namespace) -> StudyArea:
     elif getattr(args, "split", None) == "regions":
         area = dataclasses.replace(area, split=dataclasses.replace(area.split, kind="regions"))
     return area
+
+
+def _explorer(args: argparse.Namespace) -> Any:
+    """The Explorer of ``--config`` with ``--checkpoints`` (else the area's own checkpoints folder)."""
+    from geogan_core.inference.generate import Explorer
+
+    return Explorer(_area(args), checkpoints=Path(args.checkpoints) if args.checkpoints else None)
 
 
 def _emit(result: dict[str, Any], json_path: str | None) -> None:
@@ -121,6 +128,29 @@ def _cmd_train_all(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_area_init(args: argparse.Namespace) -> int:
+    from geogan_core.data.area_init import init_area
+
+    report = init_area(args.name, [Path(p) for p in args.overhead], Path(args.photos), Path(args.out),
+                       landcover=Path(args.landcover) if args.landcover else None, urban_classes=args.urban_classes,
+                       patch_px=args.patch_px, patch_res_m=args.patch_res_m, views_per_image=args.views_per_image)
+    s = report.summary()
+    for r in s["overhead"]:
+        print(f"overhead  {Path(r['file']).name}: {r['crs']}, {r['size'][0]}x{r['size'][1]} px, {r['bands']} band(s) "
+              f"{r['dtype']}, {r['res_m']:g} m/px, nodata {r['nodata']}, bounds {r['bounds_wgs84']}")
+    if s["landcover"]:
+        lc = s["landcover"]
+        print(f"landcover {Path(lc['file']).name}: {lc['crs']}, {lc['res_m']:g} m/px")
+    skipped = ", ".join(f"{n} {why}" for why, n in s["skipped"].items()) or "none"
+    print(f"photos    {s['photos_found']} found, {s['photos_kept']} kept; skipped: {skipped}")
+    print(f"patch     {s['patch']['size_px']} px at {s['patch']['res_m']:g} m")
+    for note in s["notes"]:
+        print(f"note      {note}")
+    print(f"wrote     {s['config']} and {s['photo_table']}")
+    print(f"next      python -m geogan_core data summary --config {args.out}")
+    return 0
+
+
 def _train_inputs(args: argparse.Namespace) -> tuple[StudyArea | None, Any]:
     """The study area and pack of ``train``: with ``--pack`` the area is the pack's unless ``--config`` names one."""
     if not args.pack:
@@ -148,17 +178,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from geogan_core.training.export import export_run
 
+    folder = _checkpoints(args, load_config(args.config) if args.config else None)
     for name in args.names:
-        entry = export_run(name, Path(args.runs) / name, _checkpoints(args))
+        entry = export_run(name, Path(args.runs) / name, folder)
         print(f"{name}: {entry['file']} {entry['bytes'] / 1e6:.1f} MB sha256 {entry['sha256'][:12]}")
     return 0
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.gan_metrics import gan_metrics
-    from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
+    explorer = _explorer(args)
+    require_landcover(explorer.area, "metrics (land-cover consistency)")
     result = gan_metrics(explorer, names=args.names, per_place=args.per_place, seed=args.seed,
                          update_manifest=not args.no_manifest, side=args.side)
     _emit(result, args.json)
@@ -168,9 +199,9 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.evaluate import save_heads
     from geogan_core.evaluation.report import run_evaluation
-    from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
+    explorer = _explorer(args)
+    require_landcover(explorer.area, "evaluate (urban vs rural)")
     if args.save_heads:
         print(save_heads(explorer, k=args.k, n_views=args.views))
     result = run_evaluation(explorer, Path(args.json), k=args.k, n_views=args.views, seeds=args.seeds,
@@ -183,9 +214,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_dense(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.dense import dense_maps
-    from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
+    explorer = _explorer(args)
+    require_landcover(explorer.area, "dense (urban probability maps)")
     result = dense_maps(explorer, res_deg=args.res, n_views=args.views, rebuild=args.rebuild,
                         folder=Path(args.json).parent / "dense" if args.json else None)
     _emit(result, args.json)
@@ -194,9 +225,8 @@ def _cmd_dense(args: argparse.Namespace) -> int:
 
 def _cmd_directions(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.directions import fit_directions
-    from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
+    explorer = _explorer(args)
     result = fit_directions(explorer, samples=args.samples, check=args.check, seed=args.seed)
     _emit(result, args.json)
     return 0
@@ -204,9 +234,8 @@ def _cmd_directions(args: argparse.Namespace) -> int:
 
 def _cmd_features(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.embedding import FEATURE_SETS, ensure_embedding
-    from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
+    explorer = _explorer(args)
     out = {}
     for name in args.set or list(FEATURE_SETS):
         emb = ensure_embedding(explorer, name, k=args.k)
@@ -230,9 +259,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from geogan_core.evaluation.bench import run_benchmarks
-    from geogan_core.inference.generate import Explorer
 
-    result = run_benchmarks(Explorer(_area(args), checkpoints=_checkpoints(args)),
+    result = run_benchmarks(_explorer(args),
                             repeats=args.repeats, dense_res=args.dense_res)
     _emit(result, args.json)
     return 0
@@ -240,10 +268,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def _cmd_figure(args: argparse.Namespace) -> int:
     from geogan_core.imaging import write_png
-    from geogan_core.inference.generate import Explorer
     from geogan_core.inference.place import places_figure
 
-    write_png(places_figure(Explorer(_area(args), checkpoints=_checkpoints(args)), n=args.n, seed=args.seed),
+    write_png(places_figure(_explorer(args), n=args.n, seed=args.seed),
               Path(args.out))
     print(args.out)
     return 0
@@ -251,9 +278,8 @@ def _cmd_figure(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from geogan_core.imaging import grid, write_png
-    from geogan_core.inference.generate import Explorer
 
-    explorer = Explorer(_area(args), checkpoints=_checkpoints(args))
+    explorer = _explorer(args)
     result = explorer.generate(args.lat, args.lon, n=args.n, seed=args.seed, arch=args.arch)
     write_png(grid(result.images, ncol=min(8, args.n)), Path(args.out))
     if args.json:
@@ -317,6 +343,21 @@ def build_parser() -> argparse.ArgumentParser:
     ta.add_argument("--checkpoints", default=None, help="where the judge comes from; " + CHECKPOINTS_HELP)
     ta.set_defaults(fn=_cmd_train_all)
 
+    area = sub.add_parser("area", help="set up a study area of your own").add_subparsers(dest="area_cmd",
+                                                                                         required=True)
+    ai = area.add_parser("init", help="write a study-area TOML from GeoTIFFs and geotagged photos")
+    ai.add_argument("--name", required=True, help="the area's name (its cache and checkpoints folders)")
+    ai.add_argument("--overhead", nargs="+", required=True, help="GeoTIFFs (files or folders), any CRS")
+    ai.add_argument("--photos", required=True, help="a CSV (image,lat,lon) or a folder of JPEGs with EXIF GPS")
+    ai.add_argument("--landcover", default=None, help="categorical land-cover GeoTIFF (any CRS)")
+    ai.add_argument("--urban-classes", type=int, nargs="+", default=None, help="land-cover classes called urban")
+    ai.add_argument("--patch-px", type=int, default=None, help="patch size in pixels (default 32)")
+    ai.add_argument("--patch-res-m", type=float, default=None,
+                    help="metres per patch pixel (default: the coarsest raster's resolution)")
+    ai.add_argument("--views-per-image", type=int, default=1, help="1 for photos, 4 for 4-view panorama strips")
+    ai.add_argument("--out", required=True, help="the TOML to write (its photo table goes beside it)")
+    ai.set_defaults(fn=_cmd_area_init)
+
     pk = with_config(sub.add_parser("pack", help="one file with everything training and scoring need (for a GPU)"))
     pk.add_argument("--out", required=True, help="the pack file to write, e.g. runs/world.gpk")
     pk.add_argument("--quality", type=int, default=80, help="JPEG quality of the 128-pixel views")
@@ -325,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     pk.set_defaults(fn=_cmd_pack)
 
     e = sub.add_parser("export", help="copy trained runs into checkpoints/ (fp16) and the manifest")
+    e.add_argument("--config", default=None, help="study-area TOML: export into its checkpoints folder")
     e.add_argument("names", nargs="+", choices=["modern", "paper", "ugan", "scenes", "judge"])
     e.add_argument("--runs", default=str(PROJECT_ROOT / "runs"), help="folder holding <name>/latest.pt")
     e.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)

@@ -74,9 +74,9 @@ class PhotoConfig:
 
 @dataclass(frozen=True)
 class LandCoverConfig:
-    """A categorical land-cover raster and its class grouping."""
+    """A categorical land-cover raster and its class grouping (``path`` None: the area has none)."""
 
-    path: Path
+    path: Path | None
     nodata: tuple[int, ...] = (255,)
     water: tuple[int, ...] = (0,)
     groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
@@ -143,6 +143,7 @@ class StudyArea:
     landcover: LandCoverConfig
     split: SplitConfig
     scenes_root: Path | None = None
+    checkpoints_dir: Path | None = None  # [area].checkpoints; default checkpoints/<name> of the project
 
     @property
     def channels(self) -> int:
@@ -168,15 +169,28 @@ def area_from_dict(d: dict[str, Any]) -> StudyArea:
             layers=tuple(LayerConfig(**{**lyr, "path": Path(lyr["path"])}) for lyr in d["layers"]),
             photos=PhotoConfig(csv=Path(d["photos"]["csv"]), views_per_image=d["photos"]["views_per_image"]),
             landcover=LandCoverConfig(
-                path=Path(lc["path"]), nodata=tuple(lc["nodata"]), water=tuple(lc["water"]),
+                path=Path(lc["path"]) if lc["path"] else None, nodata=tuple(lc["nodata"]), water=tuple(lc["water"]),
                 groups={k: tuple(v) for k, v in lc["groups"].items()}, default_group=lc["default_group"],
                 class_names={int(k): v for k, v in lc["class_names"].items()},
                 class_colors={int(k): v for k, v in lc["class_colors"].items()}),
             split=SplitConfig(**{**d["split"], "fractions": tuple(d["split"]["fractions"])}),
-            scenes_root=Path(d["scenes_root"]) if d.get("scenes_root") else None)
+            scenes_root=Path(d["scenes_root"]) if d.get("scenes_root") else None,
+            checkpoints_dir=Path(d["checkpoints_dir"]) if d.get("checkpoints_dir") else None)
     except (KeyError, TypeError) as e:
         raise ConfigError(f"the stored study area is not one this version reads ({e!r}); remake it "
                           f"with this version") from e
+
+
+def require_landcover(area: StudyArea, what: str) -> Path:
+    """The land-cover raster's path, or a ConfigError saying that ``what`` needs one.
+
+    Raises:
+        ConfigError: If the area has no ``[landcover].path``.
+    """
+    if area.landcover.path is None:
+        raise ConfigError(f"{what} needs a land-cover raster and study area {area.name!r} has none; add "
+                          f"[landcover].path to {area.config_path.name} (or rerun `area init --landcover TIF`)")
+    return area.landcover.path
 
 
 def require_file(area: StudyArea, path: Path, what: str, key: str) -> Path:
@@ -275,6 +289,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> StudyArea:
     data_root = (base / _expand(area.get("data_root", str, "."))).resolve()
     cache_dir = (base / _expand(area.get("cache_dir", str, "../.cache"))).resolve()
     name = area.get("name", str)
+    checkpoints = area.get("checkpoints", str, "")
+    checkpoints_dir = (base / _expand(checkpoints)).resolve() if checkpoints else PROJECT_ROOT / "checkpoints" / name
     if not data_root.is_dir():
         raise DataNotFoundError(
             f"data root {data_root} does not exist; set GEOGAN_DATA to the folder holding the "
@@ -307,7 +323,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> StudyArea:
     lc = _Reader(raw.get("landcover", {}), "landcover", file)
     groups = {str(k): tuple(int(c) for c in v) for k, v in lc.get("groups", dict, {}).items()}
     landcover = LandCoverConfig(
-        path=_resolve_landcover(lc.get("path", str), data_root, lc),
+        path=_resolve_landcover(lc.get("path", str), data_root, lc) if "path" in lc.table else None,
         nodata=tuple(lc.get("nodata", list, [255])),
         water=tuple(lc.get("water", list, [0])),
         groups=groups,
@@ -340,4 +356,4 @@ def load_config(path: str | os.PathLike[str] | None = None) -> StudyArea:
     scenes_root = data_root / sc["root"] if "root" in sc else None
     return StudyArea(name=name, config_path=file, data_root=data_root, cache_dir=cache_dir / name,
                      patch=patch, layers=tuple(layers), photos=photos, landcover=landcover,
-                     split=split, scenes_root=scenes_root)
+                     split=split, scenes_root=scenes_root, checkpoints_dir=checkpoints_dir)

@@ -124,7 +124,7 @@ def cache_key(area: StudyArea) -> str:
     layers = [{**lyr, "path": file_digest(Path(lyr["path"])) if Path(lyr["path"]).is_file() else lyr["path"]}
               for lyr in cfg["layers"]]
     lc = cfg["landcover"]
-    lc = {**lc, "path": file_digest(Path(lc["path"])) if Path(lc["path"]).is_file() else lc["path"]}
+    lc = {**lc, "path": file_digest(Path(lc["path"])) if lc["path"] and Path(lc["path"]).is_file() else lc["path"]}
     parts = {"v": CACHE_VERSION, "csv": file_digest(csv), "patch": cfg["patch"], "layers": layers,
              "landcover": lc, "region_column": area.split.region_column, "views": area.photos.views_per_image}
     return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
@@ -151,7 +151,7 @@ def load_paired(area: StudyArea, stack: OverheadStack | None = None, landcover: 
 
     folder = _cache_dir(area)
     if not (folder / "meta.json").is_file():
-        if landcover is None:
+        if landcover is None and area.landcover.path is not None:
             require_file(area, area.landcover.path, "land-cover raster", "[landcover].path")
         _build(area, folder, stack or OverheadStack(area), landcover or LandCover(area.landcover), progress)
     meta = json.loads((folder / "meta.json").read_text())

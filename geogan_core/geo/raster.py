@@ -111,6 +111,15 @@ class Raster:
         except RasterioIOError as e:
             raise DataError(f"cannot read raster {path}: {e}") from e
 
+    def bounds_wgs84(self) -> tuple[float, float, float, float]:
+        """West, south, east, north of the raster in WGS84 degrees."""
+        from rasterio.transform import array_bounds
+        from rasterio.warp import transform_bounds
+
+        _, h, w = self.data.shape
+        south, west, north, east = array_bounds(h, w, self.transform)
+        return transform_bounds(self.crs, WGS84, west, south, east, north, densify_pts=21)
+
     @property
     def is_global_lonlat(self) -> bool:
         """True for a geographic raster spanning all 360 degrees of longitude."""

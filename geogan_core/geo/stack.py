@@ -60,6 +60,14 @@ class OverheadStack:
             names += [f"{layer.cfg.name}.{b}" for b in "rgb"] if layer.cfg.kind == "rgb" else [layer.cfg.name]
         return names
 
+    def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """``((south, west), (north, east))`` covered by the layers together (the globe if one is global)."""
+        if any(layer.raster.is_global_lonlat for layer in self._layers):
+            return (-90.0, -180.0), (90.0, 180.0)
+        boxes = np.array([layer.raster.bounds_wgs84() for layer in self._layers])
+        west, south, east, north = boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()
+        return (float(south), float(west)), (float(north), float(east))
+
     @property
     def layer_configs(self) -> list[LayerConfig]:
         """The configured layers, in channel order."""
@@ -133,12 +141,14 @@ class LandCover:
     """A categorical land-cover raster with the study area's class grouping."""
 
     def __init__(self, cfg: LandCoverConfig) -> None:
-        """Open the land-cover raster (first band)."""
+        """Open the land-cover raster (first band); without one every place has no label."""
         self.cfg = cfg
-        self.raster = Raster.open(cfg.path, bands=1)
+        self.raster = Raster.open(cfg.path, bands=1) if cfg.path is not None else None
 
     def classes_at(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
         """Class at each point (nearest pixel); nodata (first nodata value) outside the raster."""
+        if self.raster is None:
+            return np.full(np.shape(lats), self.cfg.nodata[0] if self.cfg.nodata else 255, np.int64)
         vals, ok = self.raster.sample(np.asarray(lons), np.asarray(lats), "nearest")
         out = np.where(ok, np.nan_to_num(vals[0], nan=0), self.cfg.nodata[0] if self.cfg.nodata else 255)
         return out.astype(np.int64)
@@ -154,6 +164,8 @@ class LandCover:
         group = self.cfg.group_of(cls)
         if group is not None:
             return PointLabel(cls, group, "point")
+        if self.raster is None:
+            return PointLabel(cls, None, "no land-cover raster")
         around = self.raster.window(lon, lat, radius=1)  # the 3x3 pixels around it, in the raster's own grid
         land = [int(c) for c in around if self.cfg.group_of(int(c)) is not None]
         if land:

@@ -78,7 +78,7 @@ class Explorer:
     def __init__(self, area: StudyArea, checkpoints: Path | None = None) -> None:
         """Keep the config; heavy parts open on first use (checkpoints: see ``default_checkpoints``)."""
         self.area = area
-        self.checkpoints = Path(checkpoints) if checkpoints else default_checkpoints()
+        self.checkpoints = Path(checkpoints) if checkpoints else default_checkpoints(area)
         self._gans: dict[str, LoadedGAN] = {}
         self._lite0_64: torch.nn.Module | None = None
         # one model call at a time: concurrent sessions would otherwise fight over the same cores
@@ -92,7 +92,8 @@ class Explorer:
     @cached_property
     def landcover(self) -> LandCover:
         """The land-cover raster."""
-        require_file(self.area, self.area.landcover.path, "land-cover raster", "[landcover].path")
+        if self.area.landcover.path is not None:
+            require_file(self.area, self.area.landcover.path, "land-cover raster", "[landcover].path")
         return LandCover(self.area.landcover)
 
     @cached_property
@@ -147,6 +148,12 @@ class Explorer:
     def _load_gan(self, name: str) -> LoadedGAN:
         if name not in self._gans:
             loaded = load_gan(name, self.checkpoints)
+            trained_on = (loaded.checkpoint.get("config") or {}).get("name")
+            if trained_on and trained_on != self.area.name:
+                raise CheckpointError(f"{loaded.path} was trained on study area {trained_on!r}, not "
+                                      f"{self.area.name!r}; train one for this area (python -m geogan_core train "
+                                      f"cgan --config {self.area.config_path.name}) or point --checkpoints or "
+                                      f"GEOGAN_CHECKPOINTS at its models")
             need = loaded.checkpoint["model_config"]["in_channels"]
             if need != self.area.channels:
                 raise CheckpointError(f"{loaded.path} expects {need} overhead channels but study area "
@@ -216,10 +223,10 @@ def shared_explorer(config: str | None = None, checkpoints: str | None = None) -
     """One explorer per (config, checkpoints) in this process, shared by every page and session.
 
     ``None`` means the defaults (``GEOGAN_CONFIG`` / ``configs/world.toml``, ``GEOGAN_CHECKPOINTS`` /
-    ``checkpoints/``), read at each call so that the key names the files actually used.
+    the area's checkpoints folder), read at each call so that the key names the files actually used.
     """
     cfg = str(config or os.environ.get("GEOGAN_CONFIG") or DEFAULT_CONFIG)
-    return _shared_explorer(cfg, str(checkpoints or default_checkpoints()))
+    return _shared_explorer(cfg, str(checkpoints or os.environ.get("GEOGAN_CHECKPOINTS") or ""))
 
 
 @functools.lru_cache(maxsize=4)
@@ -227,7 +234,7 @@ def _shared_explorer(config: str, checkpoints: str) -> Explorer:
     # a server shares one process among sessions: one thread per model call (calls take turns on the
     # explorer's lock) instead of each call's thread pool oversubscribing the cores
     torch.set_num_threads(1)
-    return Explorer(load_config(config), Path(checkpoints))
+    return Explorer(load_config(config), Path(checkpoints) if checkpoints else None)
 
 
 class LatentEditor:

@@ -18,7 +18,7 @@ from geogan_core.checkpoint import (
     scene_classifier_from_checkpoint,
     sha256,
 )
-from geogan_core.config import PROJECT_ROOT
+from geogan_core.config import PROJECT_ROOT, StudyArea
 from geogan_core.errors import CheckpointError, GeoGanError
 
 GAN_ARCHS = ("modern", "paper", "ugan")
@@ -27,9 +27,12 @@ _REMAKE = {"directions": "python -m geogan_core directions",
            "judge": "python -m geogan_core train judge && python -m geogan_core export judge"}
 
 
-def default_checkpoints() -> Path:
-    """``GEOGAN_CHECKPOINTS`` if set, else the project's ``checkpoints/``."""
-    return Path(os.environ.get("GEOGAN_CHECKPOINTS") or PROJECT_ROOT / "checkpoints")
+def default_checkpoints(area: StudyArea | None = None) -> Path:
+    """``GEOGAN_CHECKPOINTS`` if set, else the area's checkpoints folder, else the project's ``checkpoints/``."""
+    env = os.environ.get("GEOGAN_CHECKPOINTS")
+    if env:
+        return Path(env)
+    return area.checkpoints_dir if area is not None and area.checkpoints_dir else PROJECT_ROOT / "checkpoints"
 
 
 @dataclass

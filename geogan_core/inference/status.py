@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from geogan_core.checkpoint import read_manifest
-from geogan_core.config import load_config
+from geogan_core.config import PROJECT_ROOT, load_config
 from geogan_core.data.summary import data_summary, skipped_warning
 from geogan_core.errors import GeoGanError
 from geogan_core.inference.models import check_listed, default_checkpoints
@@ -32,7 +32,7 @@ def study_status(config: str | Path | None = None, checkpoints: Path | None = No
         checkpoints: Folder with ``manifest.json``.
     """
     status = StudyStatus(config=str(config or "configs/world.toml"))
-    checkpoints = Path(checkpoints) if checkpoints else default_checkpoints()
+    area = None
     try:
         area = load_config(config)
         status.name, status.config = area.name, str(area.config_path)
@@ -42,14 +42,18 @@ def study_status(config: str | Path | None = None, checkpoints: Path | None = No
             status.problems.append(skipped)
     except GeoGanError as e:
         status.problems.append(str(e))
+    checkpoints = Path(checkpoints) if checkpoints else default_checkpoints(area)
     try:
         manifest = read_manifest(checkpoints)
     except GeoGanError as e:
         status.problems.append(str(e))
         manifest = {}
     if not manifest:
+        own = area is not None and area.checkpoints_dir != PROJECT_ROOT / "checkpoints"
+        cfg = f" --config {area.config_path}" if own and area is not None else ""
         status.problems.append(f"no trained models in {checkpoints}; restore checkpoints/ from git or train with "
-                               f"`python -m geogan_core train cgan` and `python -m geogan_core export modern`")
+                               f"`python -m geogan_core train cgan{cfg}` and `python -m geogan_core export "
+                               f"modern{cfg}`")
     for name, entry in manifest.items():
         present = (Path(checkpoints) / entry.get("file", "")).is_file()
         problem = check_listed(checkpoints, name)

@@ -26,11 +26,20 @@ def _unit_rms(x: torch.Tensor) -> torch.Tensor:
     return x * (x.square().mean(dim=1, keepdim=True) + 1e-8).rsqrt()
 
 
+UPSAMPLING = ("transposed", "resize")
+
+
+def _up(cin: int, cout: int, upsample: str) -> nn.Module:
+    """Double the resolution: a stride-2 transposed conv, or nearest resize then a 3x3 conv (no checkerboard)."""
+    if upsample == "resize":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, cout, 3, 1, 1))
+    return nn.ConvTranspose2d(cin, cout, 4, 2, 1)
+
+
 class _ModulatedUp(nn.Module):
-    def __init__(self, cin: int, cout: int, w_dim: int, first: bool = False) -> None:
+    def __init__(self, cin: int, cout: int, w_dim: int, first: bool = False, upsample: str = "transposed") -> None:
         super().__init__()
-        self.conv = (nn.ConvTranspose2d(cin, cout, 4, 1, 0) if first
-                     else nn.ConvTranspose2d(cin, cout, 4, 2, 1))
+        self.conv = nn.ConvTranspose2d(cin, cout, 4, 1, 0) if first else _up(cin, cout, upsample)
         self.norm = nn.InstanceNorm2d(cout, affine=False)
         self.style = nn.Linear(w_dim, 2 * cout)
         nn.init.zeros_(self.style.weight)
@@ -43,10 +52,14 @@ class _ModulatedUp(nn.Module):
 
 
 class ModernGenerator(nn.Module):
-    """Mapping network + AdaIN-modulated transposed convs, 4 -> 64 (or 128) pixels."""
+    """Mapping network + AdaIN-modulated upsampling convs, 4 -> 64 (or 128) pixels.
+
+    ``upsample``: ``transposed`` (stride-2 transposed convs) or ``resize`` (nearest resize, then
+    a 3x3 conv: Odena et al. 2016, against the checkerboard).
+    """
 
     def __init__(self, in_channels: int, z_dim: int = 100, c_dim: int = 100, ngf: int = 64,
-                 w_dim: int = 256, image_size: int = 64) -> None:
+                 w_dim: int = 256, image_size: int = 64, upsample: str = "transposed") -> None:
         super().__init__()
         self.z_dim, self.c_dim = z_dim, c_dim
         self.encoder = ConditionEncoder(in_channels, c_dim)
@@ -58,8 +71,9 @@ class ModernGenerator(nn.Module):
         n_up = {64: 4, 128: 5}[image_size]
         chans = [ngf * 8, ngf * 4, ngf * 2, ngf, ngf][: n_up]
         self.first = _ModulatedUp(w_dim, chans[0], w_dim, first=True)
-        self.blocks = nn.ModuleList(_ModulatedUp(a, b, w_dim) for a, b in zip(chans[:-1], chans[1:], strict=True))
-        self.to_rgb = nn.ConvTranspose2d(chans[-1], 3, 4, 2, 1)
+        self.blocks = nn.ModuleList(_ModulatedUp(a, b, w_dim, upsample=upsample)
+                                    for a, b in zip(chans[:-1], chans[1:], strict=True))
+        self.to_rgb = _up(chans[-1], 3, upsample)
 
     def embed(self, patch: torch.Tensor) -> torch.Tensor:
         """Condition code of overhead patches."""

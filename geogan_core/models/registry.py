@@ -9,7 +9,7 @@ from typing import Any
 from torch import nn
 
 from geogan_core.errors import ConfigError, UnknownNameError
-from geogan_core.models.modern import ModernDiscriminator, ModernGenerator
+from geogan_core.models.modern import UPSAMPLING, ModernDiscriminator, ModernGenerator
 from geogan_core.models.paper import PaperDiscriminator, PaperGenerator
 
 
@@ -18,6 +18,7 @@ class ModelConfig:
     """Shape of a GAN. ``arch`` is a registered name: ``paper``, ``modern`` or ``ugan``.
 
     ``n_classes`` (modern only): land-cover classes of the discriminator's auxiliary head; 0 = none.
+    ``upsample`` (modern only): ``transposed`` convs or ``resize`` then conv in the generator.
     """
 
     arch: str
@@ -28,6 +29,7 @@ class ModelConfig:
     ndf: int = 64
     image_size: int = 64
     n_classes: int = 0
+    upsample: str = "transposed"
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
@@ -37,6 +39,9 @@ class ModelConfig:
                 raise ConfigError(f"model.{key} must be positive, got {getattr(self, key)}")
         if self.n_classes < 0 or (self.n_classes and self.arch != "modern"):
             raise ConfigError(f"n_classes {self.n_classes} not supported for {self.arch!r} (modern only, >= 0)")
+        if self.upsample not in UPSAMPLING or (self.arch != "modern" and self.upsample != "transposed"):
+            raise ConfigError(f"upsample {self.upsample!r} not supported for {self.arch!r} "
+                              f"(modern: one of {UPSAMPLING}; paper/ugan: transposed)")
         if self.image_size not in (64, 128) or (self.arch != "modern" and self.image_size != 64):
             raise ConfigError(f"image_size {self.image_size} not supported for {self.arch!r} "
                               f"(paper/ugan: 64; modern: 64 or 128)")
@@ -73,7 +78,8 @@ def _ugan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
 
 @register("modern")
 def _modern(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
-    return (ModernGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf, image_size=cfg.image_size),
+    return (ModernGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf, image_size=cfg.image_size,
+                            upsample=cfg.upsample),
             ModernDiscriminator(cfg.in_channels, cfg.c_dim, cfg.ndf, image_size=cfg.image_size,
                                 n_classes=cfg.n_classes))
 

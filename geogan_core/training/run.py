@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from geogan_core.config import PROJECT_ROOT, StudyArea
+from geogan_core.config import PROJECT_ROOT, StudyArea, require_landcover
 from geogan_core.data.pack import Pack, check_pack_matches, config_data_key
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import ConfigError
@@ -22,7 +22,7 @@ def _tables(config_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return raw.get("train", {}), raw.get("model", {})
 
 
-MODEL_KEYS = ("z_dim", "c_dim", "ngf", "ndf", "image_size", "n_classes")
+MODEL_KEYS = ("z_dim", "c_dim", "ngf", "ndf", "image_size", "n_classes", "upsample")
 
 
 def landcover_classes(area: StudyArea, data: PairedData) -> int:
@@ -67,6 +67,7 @@ def train_command(area: StudyArea | None, what: str, arch: str = "modern", epoch
     if what == "judge":
         from geogan_core.training.judge import train_judge
 
+        require_landcover(area, "the judge (it learns the land-cover groups)")
         return train_judge(pack.data if pack is not None else load_paired(area),
                            run_dir or PROJECT_ROOT / "runs" / "judge", seed=seed,
                            max_steps=max_steps, **({"epochs": epochs} if epochs is not None else {}))

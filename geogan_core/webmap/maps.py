@@ -57,6 +57,9 @@ def explorer_map(overlays: list[Overlay], photo_lat: np.ndarray, photo_lon: np.n
     photos.add_to(m)
     folium.map.CustomPane(SELECTED_PANE, z_index=650).add_to(m)  # above markers and clusters
     folium.LayerControl(collapsed=True).add_to(m)
+    (south, west), (north, east) = overlays[0].bounds if overlays else ((-90.0, -180.0), (90.0, 180.0))
+    if east - west < 300:  # a regional study area: open on it
+        m.fit_bounds([[south, west], [north, east]])
     return m
 
 

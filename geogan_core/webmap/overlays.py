@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from geogan_core.config import PROJECT_ROOT, StudyArea
-from geogan_core.fileio import file_digest
+from geogan_core.fileio import atomic_write_text, file_digest
 from geogan_core.geo.raster import Raster
 from geogan_core.geo.stack import LandCover, OverheadStack, layer_images
 from geogan_core.imaging import probability_colors, write_png
@@ -37,11 +37,27 @@ class Overlay:
     bounds: tuple[tuple[float, float], tuple[float, float]]
 
 
-def _mercator_grid(width: int, height: int, rows: slice) -> tuple[np.ndarray, np.ndarray]:
-    lon = -180 + (np.arange(width) + 0.5) * 360 / width
-    y = np.arange(height)[rows] + 0.5
-    lat = np.degrees(np.arctan(np.sinh(math.pi * (1 - 2 * y / height))))
-    return np.meshgrid(lon, lat)
+GLOBE = ((-MAX_MERCATOR_LAT, -180.0), (MAX_MERCATOR_LAT, 180.0))
+
+
+def _merc_y(lat: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def _mercator_grid(width: int, height: int, rows: slice,
+                   bounds: tuple[tuple[float, float], tuple[float, float]] = GLOBE) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel-centre lon/lat of a Web Mercator image covering ``bounds`` (``((s, w), (n, e))``)."""
+    (south, west), (north, east) = bounds
+    lon = west + (np.arange(width) + 0.5) * (east - west) / width
+    y_n, y_s = _merc_y(north), _merc_y(south)
+    y = y_n - (np.arange(height)[rows] + 0.5) * (y_n - y_s) / height
+    return np.meshgrid(lon, np.degrees(np.arctan(np.sinh(y))))
+
+
+def _clip_bounds(bounds: tuple[tuple[float, float], tuple[float, float]]) -> tuple[tuple[float, float],
+                                                                                   tuple[float, float]]:
+    (s, w), (n, e) = bounds
+    return (max(s, -MAX_MERCATOR_LAT), max(w, -180.0)), (min(n, MAX_MERCATOR_LAT), min(e, 180.0))
 
 
 def _hex_rgb(color: str) -> tuple[int, int, int]:
@@ -53,43 +69,53 @@ def render_overlays(area: StudyArea, static_dir: Path, width: int = 2048,
                     progress: ProgressFn | None = None) -> list[Overlay]:
     """Render each overhead layer and the land cover as Web Mercator PNGs (cached by a key).
 
+    A global area gives square images of the globe; a regional one images of the box its layers
+    cover (``OverheadStack.bounds``), so the map shows it at full detail.
+
     Args:
         area: The study area.
         static_dir: The app's static folder (served at ``/app/static``).
-        width: Pixel width (and height) of each square Mercator image.
+        width: Pixel width of each Mercator image (its height follows the box).
         progress: Optional progress callback.
 
     Returns:
-        One ``Overlay`` per overhead layer, then the land cover.
+        One ``Overlay`` per overhead layer, then the land cover (when the area has one).
     """
     key = hashlib.sha1(json.dumps([area.to_dict()["layers"], area.to_dict()["landcover"], width,
                                    OVERLAY_VERSION], sort_keys=True).encode()).hexdigest()[:12]
     folder = Path(static_dir) / "overlays" / f"{area.name}-{key}"
-    bounds = ((-MAX_MERCATOR_LAT, -180.0), (MAX_MERCATOR_LAT, 180.0))
-    names = [layer.name for layer in area.layers] + ["landcover"]
-    titles = [layer.title or layer.name for layer in area.layers] + ["Land cover (MODIS IGBP)"]
+    has_lc = area.landcover.path is not None
+    names = [layer.name for layer in area.layers] + (["landcover"] if has_lc else [])
+    titles = [layer.title or layer.name for layer in area.layers] + (["Land cover"] if has_lc else [])
     files = {n: f"{n}.png" if n == "landcover" else f"{n}.jpg" for n in names}  # JPEG: 5x smaller
-    overlays = [Overlay(n, t, f"/app/static/overlays/{folder.name}/{files[n]}", bounds)
+    box = folder / "bounds.json"
+    if box.is_file() and all((folder / f).is_file() for f in files.values()):
+        bounds = tuple(tuple(b) for b in json.loads(box.read_text()))
+        return [Overlay(n, t, f"/app/static/overlays/{folder.name}/{files[n]}", bounds)  # type: ignore[arg-type]
                 for n, t in zip(names, titles, strict=True)]
-    if all((folder / f).is_file() for f in files.values()):
-        return overlays
     stack, landcover = OverheadStack(area), LandCover(area.landcover)
+    bounds = _clip_bounds(stack.bounds())
+    (s, w), (n, e) = bounds
+    height = int(np.clip(round(width * (_merc_y(n) - _merc_y(s)) / max(math.radians(e - w), 1e-9)), 16, 2 * width))
     chunk = 256
     layers: dict[str, list[np.ndarray]] = {n: [] for n in names}
     palette = np.zeros((256, 4), np.uint8)
     for cls, color in area.landcover.class_colors.items():
         if 0 <= cls < 256 and area.landcover.group_of(cls) is not None:
             palette[cls] = (*_hex_rgb(color), 200)
-    for start in track(range(0, width, chunk), -(-width // chunk), "rendering map overlays", progress):
-        lons, lats = _mercator_grid(width, width, slice(start, start + chunk))
+    for start in track(range(0, height, chunk), -(-height // chunk), "rendering map overlays", progress):
+        lons, lats = _mercator_grid(width, height, slice(start, start + chunk), bounds)
         values, _ = stack.sample(lons, lats)
         for name, img in layer_images(values, stack.layer_configs).items():
             layers[name].append(img)
-        cls = landcover.classes_at(lats.ravel(), lons.ravel()).reshape(lats.shape)
-        layers["landcover"].append(palette[np.clip(cls, 0, 255)])
+        if has_lc:
+            cls = landcover.classes_at(lats.ravel(), lons.ravel()).reshape(lats.shape)
+            layers["landcover"].append(palette[np.clip(cls, 0, 255)])
     for name, parts in layers.items():
         write_png(np.concatenate(parts), folder / files[name])
-    return overlays
+    atomic_write_text(box, json.dumps(bounds))
+    return [Overlay(n, t, f"/app/static/overlays/{folder.name}/{files[n]}", bounds)
+            for n, t in zip(names, titles, strict=True)]
 
 
 def dense_overlays(summary: dict[str, Any], static_dir: Path, width: int = 1024) -> list[Overlay]:
@@ -106,7 +132,7 @@ def dense_overlays(summary: dict[str, Any], static_dir: Path, width: int = 1024)
             lons, lats = _mercator_grid(width, width, slice(0, width))
             values, _ = raster.sample(lons, lats, "nearest")
             write_png(probability_colors(values[0]), path)
-        bounds = ((-MAX_MERCATOR_LAT, -180.0), (MAX_MERCATOR_LAT, 180.0))
+        bounds = GLOBE
         out.append(Overlay(f"dense:{method}", f"Predicted urban probability: {method}",
                            f"/app/static/overlays/{path.name}", bounds))
     return out
