@@ -1,0 +1,68 @@
+"""Compare modern-cGAN recipes trained at equal CPU time, on the validation regions, by the judge.
+
+Each run folder (``train cgan --arch modern --minutes M --run-dir runs/NAME --set ...``) is
+exported into a scratch checkpoints folder beside the shipped judge and scored with ``metrics
+--side val`` (the test regions are never looked at here); the shipped modern model is scored the
+same way as the baseline. Writes ``results/recipes.json`` (``--json``):
+    .venv/bin/python bench/recipes.py runs/modern-mm runs/modern-resize
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from geogan_core.checkpoint import load_checkpoint, read_manifest, update_manifest
+from geogan_core.config import PROJECT_ROOT, load_config
+from geogan_core.evaluation.gan_metrics import gan_metrics
+from geogan_core.inference.generate import Explorer
+from geogan_core.training.export import export_run
+
+KEYS = ("auc", "auc_ci95", "paired_vs_shuffled", "paired_vs_shuffled_ci95", "kid", "precision", "recall",
+        "diversity_vs_real", "place_distance_vs_real")
+
+
+def score(area, folder: Path, side: str) -> dict:
+    """Judge and Lite0 scores of the ``modern`` model in ``folder`` at one side's places."""
+    result = gan_metrics(Explorer(area, checkpoints=folder), ["modern"], side=side, update_manifest=False)
+    m = result["models"]["modern"]
+    return {"judge": {k: m["judge"].get(k) for k in KEYS},
+            "lite0": {k: m.get(k) for k in ("fid_lite0", "landcover_auc", "landcover_auc_ci95",
+                                            "diversity_vs_real", "place_distance_vs_real")}}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("runs", nargs="+", help="run folders holding latest.pt")
+    p.add_argument("--side", choices=["val", "test"], default="val")
+    p.add_argument("--json", default=str(PROJECT_ROOT / "results" / "recipes.json"))
+    args = p.parse_args()
+    area = load_config()
+    shipped = PROJECT_ROOT / "checkpoints"
+    judge = read_manifest(shipped)["judge"]
+    entry = read_manifest(shipped)["modern"]
+    baseline = {"train_minutes": round(entry["train_seconds"] / 60, 1), "epochs": entry["epochs"], "settings": {},
+                **score(area, shipped, args.side)}
+    out = {"side": args.side, "judge": judge["sha256"][:12], "recipes": {"shipped modern": baseline}}
+    for run in map(Path, args.runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            export_run("modern", run, folder)
+            shutil.copy2(shipped / judge["file"], folder / judge["file"])
+            update_manifest(folder, "judge", judge)
+            ck = load_checkpoint(run / "latest.pt")
+            base = entry["train_config"]
+            settings = {k: v for k, v in ck["train_config"].items() if base.get(k) != v and k != "deadline"}
+            settings.update({k: v for k, v in ck["model_config"].items() if entry["model_config"].get(k) != v})
+            out["recipes"][run.name] = {"train_minutes": round(ck["train_seconds"] / 60, 1), "epochs": ck["epoch"] + 1,
+                                        "settings": settings, **score(area, folder, args.side)}
+        print(run.name, json.dumps(out["recipes"][run.name]["judge"]))
+    Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+    print(f"written {args.json}")
+
+
+if __name__ == "__main__":
+    main()
