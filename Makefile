@@ -36,11 +36,13 @@ test-fast: setup
 	$(PY) -m pytest -q
 
 # Model, training, dense-map and UMAP speed; then the app in a real browser (cold start to the
-# first usable page, cached page loads, click to image); then the README's benchmark table.
+# first usable page, cached page loads, click to image); a 20,000 x 20,000 GeoTIFF's open time
+# and peak memory; then the benchmark table in docs/RESULTS.md.
 bench: setup
 	$(PY) -m geogan_core bench --json bench/results.json
 	$(PY) bench/app_timings.py --json bench/app.json
 	$(PY) bench/map_latency.py --clicks 20 --json bench/browser.json
+	$(PY) bench/large_raster.py --json bench/large_raster.json
 	$(PY) -m geogan_core report --readme docs/RESULTS.md
 
 # Five concurrent browser sessions on the Map and Latent pages for two minutes (127.0.0.1 only).

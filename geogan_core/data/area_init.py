@@ -301,7 +301,8 @@ def _config_text(name: str, rasters: list[RasterInfo], lc: RasterInfo | None, ur
                   'default_group = "rural"', "[landcover.groups]",
                   f"urban = [{', '.join(str(c) for c in urban)}]", ""]
     lines += ["[split]", "# Whole regions per side (clusters of about region_km when the photos name none), and a",
-              "# buffer_km gap between training and test places (one patch across, at most half a region).", 'kind = "regions"', 'region_column = "region"',
+              "# buffer_km gap between training and test places (one patch across, at most half a region).",
+              'kind = "regions"', 'region_column = "region"',
               f"region_km = {_region_km(rasters)}",
               f"buffer_km = {max(round(min(size_px * res_m / 1000, _region_km(rasters) / 2), 1), 0.1)}",
               "fractions = [0.7, 0.15, 0.15]", "seed = 0", ""]

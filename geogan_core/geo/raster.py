@@ -1,10 +1,10 @@
-"""Rasters held in memory and sampled at longitude/latitude points (rasterio I/O)."""
+"""Rasters sampled at longitude/latitude points: held in memory, or read window by window (rasterio I/O)."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +12,10 @@ import rasterio
 from affine import Affine
 from PIL import Image, UnidentifiedImageError
 from rasterio.crs import CRS
+from rasterio.enums import Resampling
 from rasterio.errors import CRSError, RasterioIOError
 from rasterio.warp import transform as warp_transform
+from rasterio.windows import Window
 
 from geogan_core.config import LayerConfig
 from geogan_core.errors import CRSMismatchError, DataError, DataNotFoundError
@@ -70,27 +72,42 @@ def cached_layer_path(layer: LayerConfig, cache_dir: Path) -> Path:
     return out
 
 
+LAZY_PIXELS = 64_000_000  # rasters larger than this (pixels per band) are read window by window
+
+
 @dataclass
 class Raster:
-    """A raster in memory with its georeferencing.
+    """A raster with its georeferencing: in memory, or (when large) read window by window.
+
+    A raster of more than ``LAZY_PIXELS`` pixels is never read whole: ``sample`` and ``window``
+    read the box their points need, through the file's overviews (or decimated) when the points
+    are sparser than its pixels, so a 20,000 x 20,000 GeoTIFF opens in milliseconds.
 
     Attributes:
-        data: ``(bands, H, W)`` array.
+        data: ``(bands, H, W)`` array (``None`` for a large raster read on demand).
         transform: Pixel-to-CRS affine transform.
         crs: The raster's coordinate reference system.
         nodata: Value marking missing pixels, if any.
         path: Where it was read from.
+        shape: ``(bands, H, W)``.
+        dtype: The pixel type.
     """
 
-    data: np.ndarray
+    data: np.ndarray | None
     transform: Affine
     crs: CRS
     nodata: float | None
     path: Path
+    shape: tuple[int, int, int] = (0, 0, 0)
+    dtype: np.dtype = field(default_factory=lambda: np.dtype(np.uint8))
+
+    def __post_init__(self) -> None:
+        if self.data is not None:
+            self.shape, self.dtype = tuple(self.data.shape), self.data.dtype  # type: ignore[assignment]
 
     @classmethod
     def open(cls, path: Path, bands: int | None = None) -> Raster:
-        """Read a GeoTIFF (or any GDAL raster) fully into memory.
+        """Open a GeoTIFF (or any GDAL raster): read it into memory unless it is large.
 
         Raises:
             DataNotFoundError: If the file is missing.
@@ -105,25 +122,62 @@ class Raster:
                     raise CRSMismatchError(f"raster {path} has no CRS; assign one (for example "
                                            f"`gdal_edit.py -a_srs EPSG:4326 {Path(path).name}`)")
                 count = min(bands or src.count, src.count)
-                data = src.read(list(range(1, count + 1)))
-                return cls(data=data, transform=src.transform, crs=src.crs, nodata=src.nodata,
-                           path=Path(path))
+                meta = {"transform": src.transform, "crs": src.crs, "nodata": src.nodata, "path": Path(path)}
+                if src.width * src.height > LAZY_PIXELS:
+                    return cls(data=None, shape=(count, src.height, src.width), dtype=np.dtype(src.dtypes[0]),
+                               **meta)
+                return cls(data=src.read(list(range(1, count + 1))), **meta)
         except RasterioIOError as e:
             raise DataError(f"cannot read raster {path}: {e}") from e
+
+    def read(self, rows: tuple[int, int], cols: tuple[int, int], step: int = 1) -> np.ndarray:
+        """Pixels ``[r0:r1, c0:c1]`` of every band, every ``step``-th one (overviews for a large raster).
+
+        Raises:
+            DataError: If the file can no longer be read.
+        """
+        (r0, r1), (c0, c1) = rows, cols
+        if self.data is not None:
+            return self.data[:, r0:r1:step, c0:c1:step]
+        out_shape = (self.shape[0], max(1, -(-(r1 - r0) // step)), max(1, -(-(c1 - c0) // step)))
+        try:
+            with rasterio.open(self.path) as src:
+                return src.read(list(range(1, self.shape[0] + 1)), window=Window(c0, r0, c1 - c0, r1 - r0),
+                                out_shape=out_shape, resampling=Resampling.nearest)
+        except RasterioIOError as e:
+            raise DataError(f"cannot read raster {self.path}: {e}") from e
+
+    def _subset(self, cols: np.ndarray, rows: np.ndarray) -> tuple[Raster, int]:
+        """An in-memory raster of the box the pixel coordinates need, and the decimation step used."""
+        _, h, w = self.shape
+        finite = np.isfinite(cols) & np.isfinite(rows)
+        if not finite.any():
+            return Raster(np.zeros((self.shape[0], 1, 1), self.dtype), self.transform, self.crs, self.nodata,
+                          self.path), 1
+        c0 = int(np.clip(np.floor(cols[finite].min()) - 1, 0, w - 1))
+        c1 = int(np.clip(np.ceil(cols[finite].max()) + 2, c0 + 1, w))
+        r0 = int(np.clip(np.floor(rows[finite].min()) - 1, 0, h - 1))
+        r1 = int(np.clip(np.ceil(rows[finite].max()) + 2, r0 + 1, h))
+        # points sparser than the pixels: read every step-th pixel (GDAL takes it from an overview)
+        step = max(1, int(np.sqrt((r1 - r0) * (c1 - c0) / max(finite.sum(), 1)) / 2))
+        data = self.read((r0, r1), (c0, c1), step)
+        sub_t = self.transform @ Affine.translation(c0, r0) @ Affine.scale(
+            (c1 - c0) / data.shape[2], (r1 - r0) / data.shape[1])
+        return Raster(data, sub_t, self.crs, self.nodata, self.path), step
 
     def bounds_wgs84(self) -> tuple[float, float, float, float]:
         """West, south, east, north of the raster in WGS84 degrees."""
         from rasterio.transform import array_bounds
         from rasterio.warp import transform_bounds
 
-        _, h, w = self.data.shape
-        south, west, north, east = array_bounds(h, w, self.transform)
+        _, h, w = self.shape
+        west, south, east, north = array_bounds(h, w, self.transform)
         return transform_bounds(self.crs, WGS84, west, south, east, north, densify_pts=21)
 
     @property
     def is_global_lonlat(self) -> bool:
         """True for a geographic raster spanning all 360 degrees of longitude."""
-        return bool(self.crs.is_geographic and abs(self.transform.a * self.data.shape[2] - 360) < 1e-6)
+        return bool(self.crs.is_geographic and abs(self.transform.a * self.shape[2] - 360) < 1e-6)
 
     def _pixel_coords(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.crs.is_geographic:
@@ -142,7 +196,12 @@ class Raster:
         """First-band values of the ``(2r+1)^2`` pixels around the pixel holding a point (inside only)."""
         cols, rows = self._pixel_coords(np.array([lon]), np.array([lat]))
         c0, r0 = int(np.floor(cols[0])), int(np.floor(rows[0]))
-        _, h, w = self.data.shape
+        _, h, w = self.shape
+        if self.data is None:  # read just the (2r+1)^2 box
+            rows, cols = (max(r0 - radius, 0), min(r0 + radius + 1, h)), (max(c0 - radius, 0), min(c0 + radius + 1, w))
+            if rows[0] >= rows[1] or cols[0] >= cols[1]:
+                return np.zeros(0, self.dtype)
+            return self.read(rows, cols)[0].ravel()
         out = []
         for dr in range(-radius, radius + 1):
             for dc in range(-radius, radius + 1):
@@ -167,8 +226,11 @@ class Raster:
             invalid) and a boolean mask of points inside the raster and not nodata.
         """
         lons, lats = np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+        if self.data is None:
+            sub, _ = self._subset(*self._pixel_coords(lons, lats))
+            return sub.sample(lons, lats, method)
         cols, rows = self._pixel_coords(lons, lats)
-        _, h, w = self.data.shape
+        _, h, w = self.shape
         wrap = self.is_global_lonlat
         if method == "nearest":
             c = np.floor(cols).astype(np.int64)

@@ -23,10 +23,11 @@ class _ScaledLayer:
 
 
 def _band_range(raster: Raster) -> tuple[np.ndarray, np.ndarray]:
-    if raster.data.dtype == np.uint8:
-        n = raster.data.shape[0]
+    n, h, w = raster.shape
+    if raster.dtype == np.uint8:
         return np.zeros(n, np.float32), np.full(n, 255.0, np.float32)
-    sample = raster.data[:, ::7, ::7].reshape(raster.data.shape[0], -1).astype(np.float64)
+    step = max(7, int(np.sqrt(h * w / 1_000_000)))  # about a million pixels at most (an overview when large)
+    sample = raster.read((0, h), (0, w), step).reshape(n, -1).astype(np.float64)
     if raster.nodata is not None:
         sample = np.where(sample == raster.nodata, np.nan, sample)
     lo, hi = np.nanpercentile(sample, 2, axis=1), np.nanpercentile(sample, 98, axis=1)
@@ -47,9 +48,9 @@ class OverheadStack:
         self._layers: list[_ScaledLayer] = []
         for cfg in area.layers:
             raster = Raster.open(cached_layer_path(cfg, area.cache_dir), bands=cfg.channels)
-            if raster.data.shape[0] < cfg.channels:
+            if raster.shape[0] < cfg.channels:
                 raise DataError(f"overhead layer {cfg.name!r} ({raster.path}) has "
-                                f"{raster.data.shape[0]} band(s); kind={cfg.kind!r} needs {cfg.channels}")
+                                f"{raster.shape[0]} band(s); kind={cfg.kind!r} needs {cfg.channels}")
             self._layers.append(_ScaledLayer(cfg, raster, *_band_range(raster)))
 
     @property

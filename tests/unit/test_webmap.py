@@ -39,9 +39,10 @@ class TestOverlaysAndMap:
         overlays = render_overlays(tiny_area, tmp_path, width=64)
         assert [o.name for o in overlays] == ["rgb", "gray", "merc", "landcover"]
         files = sorted((tmp_path / "overlays").rglob("*.*"))
-        assert len(files) == 4 and all(o.url.startswith("/app/static/overlays/") for o in overlays)
+        assert len(files) == 5 and all(o.url.startswith("/app/static/overlays/") for o in overlays)
+        assert {o.bounds for o in overlays} == {((-85.0511287798, -180.0), (85.0511287798, 180.0))}  # a global area
         stamp = [f.stat().st_mtime_ns for f in files]
-        render_overlays(tiny_area, tmp_path, width=64)
+        assert render_overlays(tiny_area, tmp_path, width=64) == overlays
         assert [f.stat().st_mtime_ns for f in files] == stamp
         from PIL import Image
 
@@ -95,3 +96,18 @@ def test_missing_vendored_assets_give_a_note(tmp_path):
         assert note is not None and "make setup" in note and str(tmp_path / "vendor") in note
     finally:
         restore_cdn_assets()
+
+
+def test_a_regional_area_gets_overlays_of_its_box_and_a_map_fitted_to_it(tiny_area, tmp_path):
+    import dataclasses
+
+    regional = dataclasses.replace(tiny_area, name="regional", layers=(tiny_area.layers[2],))  # the Mercator tile
+    overlays = render_overlays(regional, tmp_path, width=64)
+    (s, w), (n, e) = overlays[0].bounds
+    assert -10 < w < e < 10 and 45 < s < n < 60  # the Europe raster's box, not the globe
+    from PIL import Image
+
+    img = Image.open(next((tmp_path / "overlays").rglob("merc.jpg")))
+    assert img.size == (64, 64)  # the raster is square in Web Mercator, and so is its overlay
+    html = explorer_map(overlays, np.array([50.0]), np.array([-5.0]), online_basemap=False).get_root().render()
+    assert "fitBounds" in html
