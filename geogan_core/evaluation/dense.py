@@ -1,9 +1,10 @@
 """Dense land-cover maps: urban probability for every land cell of the study area's grid.
 
 Each method's shipped head (``checkpoints/landcover_heads.pt``) is applied to every land
-cell (MODIS class at the cell centre is not water/nodata); the result is a float32 GeoTIFF
-(NaN off land) cached under the study area's cache folder, and scored against MODIS over all
-land cells (balanced accuracy: urban cells are rare).
+cell (the land-cover class at the cell centre is not water/nodata); the result is a float32
+GeoTIFF (NaN off land; tiled, compressed, with overviews; WGS84 for a global area, the area's
+own CRS and box otherwise) cached under the study area's cache folder, and scored against the
+land cover over all land cells (balanced accuracy: urban cells are rare).
 """
 
 from __future__ import annotations
@@ -11,17 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from affine import Affine
+from rasterio.crs import CRS
 from sklearn.metrics import balanced_accuracy_score
 
 from geogan_core.config import PROJECT_ROOT
 from geogan_core.errors import CheckpointError, DataNotFoundError
 from geogan_core.fileio import atomic_write_text, file_digest
-from geogan_core.geo.raster import WGS84, Raster, atomic_write_geotiff
+from geogan_core.geo.raster import WGS84, Raster, atomic_write_geotiff, warp_transform
 from geogan_core.imaging import probability_colors
 from geogan_core.inference.generate import Explorer
 from geogan_core.inference.votes import idw, overhead_features
@@ -32,17 +35,48 @@ from geogan_core.progress import ProgressFn, track
 DENSE_METHODS = ("interpolated_features", "cgan_features", "overhead_only")
 
 
-def land_cells(explorer: Explorer, res_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
-    """Centres of the land cells of a global grid and their MODIS group label (-1 none)."""
-    h, w = int(round(180 / res_deg)), int(round(360 / res_deg))
-    lats = 90 - (np.arange(h) + 0.5) * res_deg
-    lons = -180 + (np.arange(w) + 0.5) * res_deg
-    glon, glat = np.meshgrid(lons, lats)
-    cls = explorer.landcover.classes_at(glat.ravel(), glon.ravel())
+@dataclass
+class DenseGrid:
+    """The cells of a dense map: the land cells' centres and labels, and the grid they sit in."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    label: np.ndarray  # land-cover group per land cell
+    index: np.ndarray  # flat index of each land cell in the (h, w) grid
+    shape: tuple[int, int]
+    transform: Affine
+    crs: CRS
+
+
+def land_cells(explorer: Explorer, res_deg: float) -> DenseGrid:
+    """The land cells (a land-cover group at the centre) of the study area's grid.
+
+    A global area gets a WGS84 grid of ``res_deg`` degrees; a regional one a grid in its first
+    layer's own CRS over that layer's box, with cells of about ``res_deg`` degrees (``res_deg *
+    111.32`` km in a projected CRS), so the GeoTIFFs open in place in QGIS or GDAL.
+    """
+    stack = explorer.stack
+    ref = stack.reference
+    if ref.is_global_lonlat:
+        crs, cell, (left, bottom, right, top) = WGS84, res_deg, (-180.0, -90.0, 180.0, 90.0)
+    else:
+        from rasterio.transform import array_bounds
+
+        crs = ref.crs
+        cell = res_deg if crs.is_geographic else res_deg * 111_320.0
+        left, bottom, right, top = array_bounds(ref.shape[1], ref.shape[2], ref.transform)
+    h, w = max(1, int(round((top - bottom) / cell))), max(1, int(round((right - left) / cell)))
+    gx, gy = np.meshgrid(left + (np.arange(w) + 0.5) * cell, top - (np.arange(h) + 0.5) * cell)
+    if crs == WGS84:
+        glon, glat = gx.ravel(), gy.ravel()
+    else:
+        tx, ty = warp_transform(crs, WGS84, gx.ravel().tolist(), gy.ravel().tolist())
+        glon, glat = np.asarray(tx), np.asarray(ty)
+    cls = explorer.landcover.classes_at(glat, glon)
     cfg = explorer.area.landcover
     label = np.array([cfg.group_names.index(g) if (g := cfg.group_of(int(c))) else -1 for c in cls])
-    land = label >= 0
-    return glat.ravel()[land], glon.ravel()[land], label[land], (h, w)
+    land = np.flatnonzero(label >= 0)
+    return DenseGrid(glat[land], glon[land], label[land], land, (h, w), Affine(cell, 0, left, 0, -cell, top), crs)
 
 
 def _key(explorer: Explorer, res_deg: float, n_views: int) -> str:
@@ -75,7 +109,8 @@ def dense_maps(explorer: Explorer, res_deg: float = 0.5, n_views: int = 1, chunk
     if summary_path.is_file() and not rebuild:
         return dict(json.loads(summary_path.read_text()))
     t0 = time.time()
-    lat, lon, label, (h, w) = land_cells(explorer, res_deg)
+    cells = land_cells(explorer, res_deg)
+    lat, lon, label, (h, w) = cells.lat, cells.lon, cells.label, cells.shape
     methods = [m for m in DENSE_METHODS if m in heads.heads]
     probs = {m: np.zeros(len(lat), np.float32) for m in methods}
     gan = explorer.gan("modern") if "cgan_features" in methods else None
@@ -94,15 +129,13 @@ def dense_maps(explorer: Explorer, res_deg: float = 0.5, n_views: int = 1, chunk
         urban = heads.classes.index("urban") if "urban" in heads.classes else 1
         for m in methods:
             probs[m][s: s + chunk] = heads.proba(m, feats[m])[:, urban]
-    rows = np.round((90 - lat) / res_deg - 0.5).astype(int)
-    cols = np.round((lon + 180) / res_deg - 0.5).astype(int)
-    out: dict[str, Any] = {"res_deg": res_deg, "land_cells": int(len(lat)), "n_views": n_views,
-                           "urban_cells": int((label == urban).sum()), "methods": {}}
+    out: dict[str, Any] = {"res_deg": res_deg, "crs": cells.crs.to_string(), "land_cells": int(len(lat)),
+                           "n_views": n_views, "urban_cells": int((label == urban).sum()), "methods": {}}
     for m in methods:
-        grid = np.full((1, h, w), np.nan, np.float32)
-        grid[0, rows, cols] = probs[m]
+        grid = np.full(h * w, np.nan, np.float32)
+        grid[cells.index] = probs[m]
         path = folder / f"{m}-{key}.tif"
-        atomic_write_geotiff(path, grid, Affine(res_deg, 0, -180, 0, -res_deg, 90), WGS84, nodata=float("nan"))
+        atomic_write_geotiff(path, grid.reshape(1, h, w), cells.transform, cells.crs, nodata=float("nan"))
         pred = (probs[m] >= 0.5).astype(int)
         truth = (label == urban).astype(int)
         out["methods"][m] = {"file": _relative(path),

@@ -33,11 +33,14 @@ def plate_carree_transform(width: int, height: int) -> Affine:
 
 def atomic_write_geotiff(path: Path, data: np.ndarray, transform: Affine, crs: CRS,
                          nodata: float | None = None) -> None:
-    """Write a (bands, H, W) array as a tiled, compressed GeoTIFF via temp file + rename."""
+    """Write a (bands, H, W) array as a tiled, compressed GeoTIFF with overviews via temp file + rename."""
     with atomic_path(path) as tmp, rasterio.open(
             tmp, "w", driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0],
             dtype=data.dtype, crs=crs, transform=transform, nodata=nodata, tiled=True, compress="deflate") as dst:
         dst.write(data)
+        factors = [f for f in (2, 4, 8, 16, 32) if min(data.shape[1:]) // f >= 8]
+        if factors:
+            dst.build_overviews(factors, Resampling.nearest)
 
 
 def _decode_plain_image(src: Path, kind: str) -> np.ndarray:

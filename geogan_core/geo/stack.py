@@ -61,6 +61,11 @@ class OverheadStack:
             names += [f"{layer.cfg.name}.{b}" for b in "rgb"] if layer.cfg.kind == "rgb" else [layer.cfg.name]
         return names
 
+    @property
+    def reference(self) -> Raster:
+        """The first layer's raster: its CRS and box are the area's own (dense maps are written in them)."""
+        return self._layers[0].raster
+
     def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """``((south, west), (north, east))`` covered by the layers together (the globe if one is global)."""
         if any(layer.raster.is_global_lonlat for layer in self._layers):

@@ -14,7 +14,8 @@ from tests.conftest import write_tif
 from tests.unit.test_photos import _jpeg_with_gps
 
 
-def _rgb(path, west, north, crs=CRS.from_epsg(4326), res=0.1, n=40):
+def _rgb(path, west, north, crs=None, res=0.1, n=40):
+    crs = crs or CRS.from_epsg(4326)
     data = np.random.default_rng(0).integers(1, 255, (3, n, n), dtype=np.uint8)
     return write_tif(path, data, Affine(res, 0, west, 0, -res, north), crs)
 

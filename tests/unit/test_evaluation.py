@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from geogan_core.evaluation.evaluate import evaluate, fit_classifier, save_heads
 from geogan_core.inference.generate import Explorer
@@ -72,8 +73,9 @@ class TestDenseMaps:
         ex = Explorer(tiny_area, tmp_path / "ckpt")
         save_heads(ex, k=2, n_views=2)
         out = dense_maps(ex, res_deg=10.0)
-        lat, _, label, (h, w) = land_cells(ex, 10.0)
-        assert out["land_cells"] == len(lat) and (h, w) == (18, 36)
+        cells = land_cells(ex, 10.0)
+        lat, (h, w) = cells.lat, cells.shape
+        assert out["land_cells"] == len(lat) and (h, w) == (18, 36) and out["crs"] == "EPSG:4326"
         assert set(out["methods"]) == {"interpolated_features", "cgan_features", "overhead_only"}
         for m in out["methods"].values():
             with rasterio.open(m["file"]) as src:
@@ -83,3 +85,15 @@ class TestDenseMaps:
             assert 0 <= m["balanced_accuracy"] <= 1
         assert dense_maps(ex, res_deg=10.0) == out  # from the cache
         assert dense_map_image(out["methods"]["overhead_only"]["file"]).shape == (18, 36, 3)
+
+
+def test_a_regional_area_gets_dense_cells_in_its_own_crs(tiny_area, tmp_path):
+    import dataclasses
+
+    from geogan_core.evaluation.dense import land_cells
+
+    regional = dataclasses.replace(tiny_area, name="regional", layers=(tiny_area.layers[2],))  # EPSG:3857 tile
+    cells = land_cells(Explorer(regional, tmp_path), 0.5)
+    assert cells.crs.to_epsg() == 3857 and cells.transform.a == pytest.approx(0.5 * 111_320.0)
+    assert cells.shape == (36, 36) and len(cells.lat) > 0  # 2,000 km / 55.66 km
+    assert np.all((cells.lat > 45) & (cells.lat < 60) & (cells.lon > -10) & (cells.lon < 10))
