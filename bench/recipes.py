@@ -13,6 +13,7 @@ import argparse
 import json
 import shutil
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 from geogan_core.checkpoint import load_checkpoint, read_manifest, update_manifest
@@ -20,7 +21,9 @@ from geogan_core.config import PROJECT_ROOT, load_config
 from geogan_core.evaluation.gan_metrics import gan_metrics
 from geogan_core.inference.generate import Explorer
 from geogan_core.training.export import export_run
+from geogan_core.training.loop import TrainConfig
 
+SCHEDULE = ("epochs", "deadline", "checkpoint_every", "sample_every", "keep_every", "max_steps")  # not the recipe
 KEYS = ("auc", "auc_ci95", "paired_vs_shuffled", "paired_vs_shuffled_ci95", "kid", "precision", "recall",
         "diversity_vs_real", "place_distance_vs_real")
 
@@ -54,8 +57,8 @@ def main() -> None:
             shutil.copy2(shipped / judge["file"], folder / judge["file"])
             update_manifest(folder, "judge", judge)
             ck = load_checkpoint(run / "latest.pt")
-            base = entry["train_config"]
-            settings = {k: v for k, v in ck["train_config"].items() if base.get(k) != v and k != "deadline"}
+            base = {**asdict(TrainConfig()), **entry["train_config"]}  # keys added since take their defaults
+            settings = {k: v for k, v in ck["train_config"].items() if base.get(k) != v and k not in SCHEDULE}
             settings.update({k: v for k, v in ck["model_config"].items() if entry["model_config"].get(k) != v})
             out["recipes"][run.name] = {"train_minutes": round(ck["train_seconds"] / 60, 1), "epochs": ck["epoch"] + 1,
                                         "settings": settings, **score(area, folder, args.side)}

@@ -221,10 +221,11 @@ def markdown_report(checkpoints: Path, bench: Path | None = None) -> str:
                 out.append(f"- {n} minus paper, same places and noise (paired bootstrap): consistency "
                            f"{_signed_ci(d, 'consistency_diff')}, class-balanced {_signed_ci(d, 'balanced_diff')}.")
         out.append("")
-    try:
-        out.append(ablation_table(load_results("ablation")))
-    except DataNotFoundError:
-        pass
+    for name, table in (("recipes", recipes_table), ("ablation", ablation_table)):
+        try:
+            out.append(table(load_results(name)))
+        except DataNotFoundError:
+            pass
     try:
         res = load_results("evaluate")
         try:
@@ -294,6 +295,21 @@ def judge_table(metrics: dict[str, dict[str, Any]]) -> list[str]:
                     f"({_fmt(j.get('diversity_vs_real'))}x) | {_fmt(j.get('place_distance'))} "
                     f"({_fmt(j.get('place_distance_vs_real'))}x) |")
     return [*rows, ""]
+
+
+def recipes_table(res: dict[str, Any]) -> str:
+    """``bench/recipes.py``'s comparison of modern-cGAN recipes at equal CPU time (validation regions)."""
+    rows = [f"Modern-cGAN recipes at equal CPU time, scored on the {res['side']} regions (`bench/recipes.py`; "
+            f"judge {res['judge']}).", "",
+            "| recipe | settings | epochs in the time | judge AUC [95% CI] | paired vs shuffled [95% CI] | judge KID | "
+            "precision | recall | Lite0 AUC [95% CI] | FID (Lite0) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in res["recipes"].items():
+        j, lite = r["judge"], r["lite0"]
+        settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items()) or "as shipped"
+        rows.append(f"| {name} | {settings} | {r['epochs']} ({r['train_minutes']:.0f} min) | {_ci(j, 'auc', False)} | "
+                    f"{_ci(j, 'paired_vs_shuffled', False)} | {_fmt(j['kid'])} | {_fmt(j['precision'])} | "
+                    f"{_fmt(j['recall'])} | {_ci(lite, 'landcover_auc', False)} | {_fmt(lite['fid_lite0'])} |")
+    return "\n".join(rows) + "\n"
 
 
 def ablation_table(res: dict[str, Any]) -> str:

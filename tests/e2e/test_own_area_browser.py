@@ -38,7 +38,7 @@ def test_app_opens_on_an_own_area(streamlit_server, browser_page, shared_data, t
     assert 40 < lat < 57 and -10 < lng < 24 and zoom >= 3, (lat, lng, zoom)  # on the area, not the globe
     click = pick_map_point(page, 47.0, 8.0, max_shift_px=40)
     page.mouse.click(click.x, click.y)
-    wait_for_place(page, click.lat, click.lon, timeout_ms=90_000)
-    block = wait_for_new_images(page, count=16, timeout_ms=90_000)
+    wait_for_place(page, click.lat, click.lon, timeout_ms=180_000)
+    block = wait_for_new_images(page, count=16, timeout_ms=180_000)
     assert len(block["imgs"]) >= 16 and all(img["loaded"] for img in block["imgs"]), block
     assert page.external_requests == [], page.external_requests

@@ -100,3 +100,18 @@ def test_gan_table_gives_auc_calls_and_the_paired_difference_with_paper(tmp_path
     assert "paper minus paper" not in report
     assert "| 0.35 [0.27, 0.43] | rural 100%, urban 0% |" in report
     assert "| 50.0% [40.0%, 60.0%] | - | - | - |" in report  # modern: balanced, AUC and calls not computed
+
+
+def test_recipes_table_lists_each_recipe_with_its_settings():
+    from geogan_core.evaluation.report import recipes_table
+
+    judge = {"auc": 0.74, "auc_ci95": [0.62, 0.79], "paired_vs_shuffled": 0.09, "paired_vs_shuffled_ci95": [0.03, 0.13],
+             "kid": 0.65, "precision": 0.68, "recall": 0.31}
+    lite0 = {"fid_lite0": 679.1, "landcover_auc": 0.63, "landcover_auc_ci95": [0.51, 0.70]}
+    res = {"side": "val", "judge": "abc", "recipes": {
+        "shipped modern": {"settings": {}, "epochs": 30, "train_minutes": 29.0, "judge": judge, "lite0": lite0},
+        "modern-resize": {"settings": {"upsample": "resize"}, "epochs": 20, "train_minutes": 28.9,
+                          "judge": {**judge, "kid": 0.28}, "lite0": lite0}}}
+    text = recipes_table(res)
+    assert "val regions" in text and "| shipped modern | as shipped | 30 (29 min) | 0.74 [0.62, 0.79] |" in text
+    assert "| modern-resize | upsample=resize | 20 (29 min) |" in text and "| 0.28 |" in text
