@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,8 +163,7 @@ def _photo_rows(photos: Path) -> tuple[list[tuple[Path, float, float]], dict[str
         raise DataNotFoundError(f"photos {photos} not found; give a CSV (image,lat,lon) or a folder of JPEGs")
     table = read_photo_table(photos)
     for _, why in table.skipped:
-        reason = why.split(" ", 1)[0] if why.startswith("missing file") else why
-        reason = "missing file" if why.startswith("missing file") else reason
+        reason = "missing file" if why.startswith("missing file") else why
         skipped[reason] = skipped.get(reason, 0) + 1
     return [(r.image, r.lat, r.lon) for r in table.records], skipped, len(table.records) + len(table.skipped)
 
@@ -250,8 +250,6 @@ def _csv(value: str) -> str:
 
 
 def _relpath(path: Path, start: Path) -> str:
-    import os
-
     return os.path.relpath(path, start)
 
 

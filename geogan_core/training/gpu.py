@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import logging
+import os
 import platform
 import shutil
 import sys
@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from geogan_core.errors import ConfigError
-
-log = logging.getLogger(__name__)
 
 NEEDED = ("numpy", "torch", "PIL", "tqdm", "scipy", "sklearn")
 
@@ -72,7 +70,7 @@ def environment(device: str) -> dict[str, Any]:
     cuda = torch.cuda.is_available()
     return {"python": sys.version.split()[0], "platform": platform.platform(), "torch": torch.__version__,
             "cuda": torch.version.cuda, "gpu": torch.cuda.get_device_name(0) if cuda else None,
-            "device": "cuda" if cuda and device != "cpu" else "cpu", "cpu_count": __import__("os").cpu_count()}
+            "device": "cuda" if cuda and device != "cpu" else "cpu", "cpu_count": os.cpu_count()}
 
 
 def _images_per_s(run: Path) -> float:
