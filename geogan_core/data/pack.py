@@ -22,15 +22,14 @@ from typing import Any
 import numpy as np
 
 from geogan_core.config import StudyArea, area_from_dict
-from geogan_core.data.paired import VIEW_SIZES, PairedData, data_key, downscale
+from geogan_core.data.paired import ARRAYS, VIEW_SIZES, PairedData, data_key, downscale
 from geogan_core.data.splits import Split
 from geogan_core.errors import DataError
 from geogan_core.fileio import atomic_path
 from geogan_core.progress import ProgressFn, track
 
 PACK_VERSION = 1
-_LOC_ARRAYS = ("loc_lat", "loc_lon", "loc_pano", "loc_image", "loc_class", "loc_label", "loc_label_source",
-               "loc_region_raw", "view_loc", "view_heading")
+_LOC_ARRAYS = tuple(k for k in ARRAYS if k not in ("patches", "views64", "views128"))  # stored as they are
 
 
 @dataclass

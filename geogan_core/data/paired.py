@@ -107,8 +107,9 @@ class PairedData:
         return self.split_mask(split)[self.view_loc]
 
 
-_ARRAYS = ("loc_lat", "loc_lon", "loc_pano", "loc_image", "loc_class", "loc_label", "loc_label_source",
-           "loc_region_raw", "patches", "view_loc", "view_heading", "views64", "views128")
+ARRAYS = (  # the cached arrays, one .npy each
+    "loc_lat", "loc_lon", "loc_pano", "loc_image", "loc_class", "loc_label", "loc_label_source",
+    "loc_region_raw", "patches", "view_loc", "view_heading", "views64", "views128")
 
 
 def cache_key(area: StudyArea) -> str:
@@ -156,7 +157,7 @@ def load_paired(area: StudyArea, stack: OverheadStack | None = None, landcover: 
         _build(area, folder, stack or OverheadStack(area), landcover or LandCover(area.landcover), progress)
     meta = json.loads((folder / "meta.json").read_text())
     arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="r" if k.startswith("views") else None,
-                         allow_pickle=False) for k in _ARRAYS}
+                         allow_pickle=False) for k in ARRAYS}
     split = make_split(area.split, arrays["loc_lat"], arrays["loc_lon"], arrays["loc_region_raw"])
     return PairedData(**arrays, group_names=meta["group_names"], channel_names=meta["channel_names"],
                       skipped=[tuple(s) for s in meta["skipped"]], key=data_key(meta["key"], area),
