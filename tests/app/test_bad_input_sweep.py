@@ -331,7 +331,7 @@ class TestBrokenCheckpoint:
         at = page("map", {"lat": "51.5", "lon": "-0.1", "n": "2", "model": "modern"})
         assert_says(at, "error", *BREAKS[how])
         assert at.subheader[0].value.startswith("51.5000, -0.1000")  # the place is still described
-        assert len(at.dataframe[-1].value) == 4  # and its nearest real photos shown
+        assert len(at.table[-1].value) == 4  # and its nearest real photos shown
         at.sidebar.radio[0].set_value("paper").run()  # the healthy model stays usable
         assert not at.exception and not at.error
         assert any("2 generated ground views** (paper" in m.value for m in at.markdown)

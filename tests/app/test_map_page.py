@@ -52,7 +52,7 @@ class TestMapPage:
         assert any("generated ground views" in m.value for m in at.markdown)
         assert len(_images(at)) == 5 + 16 + 2 * 4  # patch layers, generated views, two real panoramas
         assert not at.get("help")
-        nearest = at.dataframe[-1].value
+        nearest = at.table[-1].value
         assert len(nearest) == 4 and nearest["distance (km)"].iloc[0] < 50
         assert at.query_params["lat"] == "55.75000" and at.query_params["n"] == "16"
 

@@ -50,6 +50,28 @@ class TestArchitectures:
             b = G.eval()(z, patch)
         assert torch.allclose(a, b, atol=1e-6)
 
+    def test_projected_discriminator(self):
+        torch.manual_seed(0)
+        _, D = build_gan(ModelConfig("modern", in_channels=5, ngf=8, ndf=8, n_classes=3, disc="projected"))
+        frozen = D._frozen[0]
+        assert not any(k.startswith("_frozen") or "_blocks" in k for k in D.state_dict())  # Lite0 is not saved
+        assert all(not p.requires_grad for p in [*frozen.parameters(), *D.mixing.parameters()])
+        D.train()
+        assert not frozen.training and D.heads[0].training  # Lite0's batch norms stay fixed
+        img = (torch.rand(2, 3, 64, 64) * 2 - 1).requires_grad_(True)
+        patch = torch.rand(2, 5, 8, 8)
+        score, logits = D(img, patch, aux=True)
+        assert score.shape == (2, 4) and logits.shape == (2, 3)  # one score per head
+        assert D.features(img, patch).shape == (2, D.feature_dim)
+        score.sum().backward()
+        assert img.grad.abs().sum() > 0 and all(p.grad is None for p in frozen.parameters())
+        D.eval()
+        with torch.no_grad():  # the heads check the match: another place changes the scores
+            assert not torch.allclose(D(img, patch), D(img, patch.flip(0)))
+        _, again = build_gan(ModelConfig("modern", in_channels=5, ngf=8, ndf=8, disc="projected"))
+        assert torch.equal(again.mixing.ccm[0].weight, D.mixing.ccm[0].weight)  # fixed random mixing
+        assert D.double()._frozen[0]._conv_stem.weight.dtype == torch.float64  # .to() reaches Lite0
+
     def test_tiled_condition_conv_equals_plain_conv(self):
         m = TiledConditionConv(3, 7, 4)
         img, code = torch.randn(2, 3, 16, 16), torch.randn(2, 7)
@@ -63,3 +85,5 @@ class TestArchitectures:
             ModelConfig("paper", in_channels=3, image_size=128)
         with pytest.raises(ConfigError, match="modern only"):
             ModelConfig("paper", in_channels=3, n_classes=5)
+        with pytest.raises(ConfigError, match="disc 'projected' not supported for 'paper'"):
+            ModelConfig("paper", in_channels=3, disc="projected")

@@ -40,3 +40,24 @@ class TestShowcase:
             gallery(Explorer(tiny_area, tmp_path / "ckpt"), ["Moscow"])
         with pytest.raises(CheckpointError, match="no cGAN"):
             places_figure(Explorer(tiny_area, tmp_path / "ckpt"))
+
+
+class TestDataUris:
+    def test_photos_as_jpeg_and_transparency_as_png(self):
+        import base64
+        import io
+
+        from PIL import Image
+
+        from geogan_core.imaging import data_uris
+
+        ramp = np.linspace(0, 255, 64)
+        smooth = np.stack([np.add.outer(ramp, ramp) / 2, np.tile(ramp, (64, 1)), np.full((64, 64), 90)], 2)
+        smooth = smooth.astype(np.uint8)
+        rgba = np.dstack([smooth, np.full((64, 64), 128, np.uint8)])
+        rgb_uri, rgba_uri = data_uris([smooth, rgba])
+        assert rgb_uri.startswith("data:image/jpeg;base64,") and rgba_uri.startswith("data:image/png;base64,")
+        back = np.asarray(Image.open(io.BytesIO(base64.b64decode(rgb_uri.split(",", 1)[1]))))
+        assert back.shape == smooth.shape and np.abs(back.astype(int) - smooth).mean() < 3  # lossy but close
+        lossless = np.asarray(Image.open(io.BytesIO(base64.b64decode(rgba_uri.split(",", 1)[1]))))
+        assert np.array_equal(lossless, rgba)

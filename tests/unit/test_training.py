@@ -78,6 +78,24 @@ class TestConditioning:
         rec = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
         assert rec["loss_ac_d"] == 0 and rec["loss_ps"] == 0 and rec["loss_ms"] > 0
 
+    def test_projected_discriminator_trains_and_ships_without_lite0(self, tiny_area, tmp_path):
+        from geogan_core.training.export import export_run
+
+        runs = [_train(tiny_area, "modern", tmp_path / f"run{i}", model={"disc": "projected"}, max_steps=2)
+                for i in range(2)]
+        a, b = (load_checkpoint(r, "gan") for r in runs)
+        assert a["model_config"]["disc"] == "projected" and a["step"] == 2
+        assert all(torch.equal(a["G"][k], b["G"][k]) for k in a["G"])  # same seed, same weights
+        assert not any("_blocks" in k for k in a["D"])  # the frozen Lite0 comes from its package
+        export_run("modern", tmp_path / "run0", tmp_path / "ckpt")
+        G = load_gan("modern", tmp_path / "ckpt").G
+        z = torch.randn(1, 100, generator=torch.Generator().manual_seed(0))
+        patch = torch.rand(2, tiny_area.channels, 8, 8, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            by_place = G(z.expand(2, -1), patch)
+            by_noise = G(torch.randn(2, 100), patch[:1].expand(2, -1, -1, -1))
+        assert (by_place[0] - by_place[1]).abs().max() > 1e-4 and (by_noise[0] - by_noise[1]).abs().max() > 1e-4
+
     def test_cli_settings_reach_the_configs(self, tiny_config, tmp_path):
         from geogan_core.cli import main
 
