@@ -45,9 +45,13 @@ bench: setup
 	$(PY) bench/large_raster.py --json bench/large_raster.json
 	$(PY) -m geogan_core report --readme docs/RESULTS.md
 
-# Five concurrent browser sessions on the Map and Latent pages for two minutes (127.0.0.1 only).
+# Five concurrent browser sessions on the Map and Latent pages for two minutes (127.0.0.1 only),
+# steps back to back, then with 2 s between steps (people looking at each result); then the
+# tables in docs/RESULTS.md.
 load: setup
 	$(PY) bench/load.py --sessions 5 --minutes 2 --json bench/load.json
+	$(PY) bench/load.py --sessions 5 --minutes 2 --think 2 --json bench/load-think.json
+	$(PY) -m geogan_core report --readme docs/RESULTS.md
 
 lint: setup
 	$(PY) -m ruff check geogan_core tests app.py pages ui bench

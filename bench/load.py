@@ -15,6 +15,8 @@ sync API must not be shared between threads), for ``--minutes``:
   move the physical-edit sliders one step with the keyboard (focus the thumb, ArrowRight
   or ArrowLeft), timing the key press to the first new image under "Edited views".
 
+Steps follow each other at once (a closed loop: the five sessions keep the 2 cores saturated),
+or ``--think`` seconds apart, as people who look at each result before the next click.
 A step begun before the end of the window is finished. Errors (the script exits 1 when
 there is any): a step that timed out or failed, a ``stException`` on the page, a request
 to any host but 127.0.0.1, a failed local request (4xx/5xx or a network error) other than
@@ -96,6 +98,16 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
+CPU_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+def machine_cpu() -> dict[str, float]:
+    """The machine's CPU seconds so far per kind (/proc/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    values = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    return {k: int(v) / tick for k, v in zip(CPU_FIELDS, values, strict=False)}
+
+
 def cpu_seconds(pid: int) -> tuple[float, float]:
     """CPU seconds (user + system) used so far by ``pid``'s tree, and by the whole machine (/proc/stat)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -109,6 +121,39 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     total = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     busy = sum(map(int, total)) - int(total[3]) - int(total[4])  # all but idle and iowait
     return mine / tick, busy / tick
+
+
+def cpu_by_program() -> dict[int, tuple[str, float]]:
+    """pid -> (program name, CPU seconds so far) for every process on the machine."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            name, fields = stat[stat.index("(") + 1: stat.rindex(")")], stat.rsplit(")", 1)[1].split()
+            out[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def cpu_delta_by_program(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict:
+    """CPU seconds between two ``cpu_by_program`` readings, summed per program name (largest first)."""
+    per: dict[str, float] = {}
+    for pid, (name, secs) in after.items():
+        per[name] = per.get(name, 0.0) + secs - before.get(pid, (name, 0.0))[1]
+    return {k: round(v, 1) for k, v in sorted(per.items(), key=lambda kv: -kv[1]) if v >= 0.5}
+
+
+def _cpu_report(pid: int, seconds: float, start: tuple) -> dict:
+    """CPU seconds since ``start`` (``cpu_seconds``, ``cpu_by_program``, ``machine_cpu`` readings)."""
+    (server0, all0), programs0, kinds0 = start
+    (server1, all1), programs1, kinds1 = cpu_seconds(pid), cpu_by_program(), machine_cpu()
+    return {"seconds": round(seconds, 1), "server": round(server1 - server0, 1),
+            "browsers_and_rest": round((all1 - all0) - (server1 - server0), 1),
+            "available": round(seconds * (os.cpu_count() or 1), 1),
+            "by_program": cpu_delta_by_program(programs0, programs1),
+            "machine_by_kind": {k: round(kinds1[k] - kinds0[k], 1) for k in kinds1}}
 
 
 def stage_stats(timings: Path, start: float, end: float) -> dict[str, dict]:
@@ -166,11 +211,11 @@ def _map_step(page, target: tuple[float, float], timeout_ms: float) -> dict:
     before = generated_images(page)
     old_srcs = [img["src"] for img in before["imgs"]] if before else []
     click = pick_map_point(page, *target)
-    start = time.perf_counter()
+    start = time.time()
     page.mouse.click(click.x, click.y)
     wait_for_place(page, click.lat, click.lon, tol_deg=0.01, timeout_ms=timeout_ms)
-    wait_for_new_images(page, old_srcs, count=1, timeout_ms=timeout_ms)
-    return {"s": time.perf_counter() - start, "what": f"{click.lat:.3f}, {click.lon:.3f}"}
+    shown = wait_for_new_images(page, old_srcs, count=1, timeout_ms=timeout_ms)["shown_at"]
+    return {"s": shown - start, "what": f"{click.lat:.3f}, {click.lon:.3f}"}
 
 
 def _open_latent(page, base_url: str, place: tuple[float, float], seed: int, timeout_ms: float) -> None:
@@ -194,18 +239,21 @@ def _latent_step(page, k: int, directions: dict[str, int], timeout_ms: float) ->
     before = images_after(page, EDITED)
     old_srcs = [img["src"] for img in before["imgs"]] if before else []
     thumb.focus()
-    start = time.perf_counter()
+    start = time.time()
     page.keyboard.press("ArrowRight" if sign > 0 else "ArrowLeft")
-    wait_for_new_images_after(page, EDITED, old_srcs, count=1, timeout_ms=timeout_ms)
-    seconds = time.perf_counter() - start
+    seconds = wait_for_new_images_after(page, EDITED, old_srcs, count=1, timeout_ms=timeout_ms)["shown_at"] - start
     after = slider_state(thumb)
     if after["value"] == state["value"]:
         raise HarnessError(f"slider {label!r} did not move from {state['value']}")
     return {"s": seconds, "what": f"{label} {state['value']:g} -> {after['value']:g}"}
 
 
-def session_main(index: int, kind: str, base_url: str, go, deadline, timeout_s: float, out) -> None:
-    """One browser session: open its page, report ready, then step until the deadline; report results."""
+def session_main(index: int, kind: str, base_url: str, go, deadline, timeout_s: float, think_s: float,
+                 out) -> None:
+    """One browser session: open its page, report ready, then step until the deadline; report results.
+
+    After each step the session waits ``think_s`` (a person looking at the new views) before the next.
+    """
     timeout_ms = timeout_s * 1000
     result: dict = {"session": index, "kind": kind, "steps": [], "errors": []}
     map_index = (index - 1) // 2  # 0, 1, 2 ... among the map sessions (1, 3, 5 ...)
@@ -255,6 +303,8 @@ def session_main(index: int, kind: str, base_url: str, go, deadline, timeout_s: 
                 if shown:
                     result["errors"].append(f"step {k + 1}: stException on the page: {shown}")
                 k += 1
+                if think_s > 0 and time.time() < deadline.value:
+                    page.wait_for_timeout(think_s * 1000)  # keeps serving the page's events, unlike sleep
             result["external_requests"] = list(page.external_requests)
             result["failed_requests"] = list(page.failed_requests)
             result["console_errors"] = [e["text"] + (f" ({e['url']})" if e["url"] else "")
@@ -271,10 +321,10 @@ def session_main(index: int, kind: str, base_url: str, go, deadline, timeout_s: 
 # --- the run ---
 
 
-def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float) -> dict:
+def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float, think_s: float = 0.0) -> dict:
     """Start the app, load the Map page once, then run the sessions for ``minutes``; collect everything."""
     result: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "sessions": sessions,
-                    "minutes": minutes, "timeout_s": timeout_s}
+                    "minutes": minutes, "timeout_s": timeout_s, "think_s": think_s}
     memory: dict = {}
     ctx = mp.get_context("spawn")
     timings = log_dir / "timings.jsonl"
@@ -294,7 +344,7 @@ def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float) -> dict:
         for index in range(1, sessions + 1):
             kind = "map" if index % 2 else "latent"
             proc = ctx.Process(target=session_main, name=f"session-{index}",
-                               args=(index, kind, server.base_url, go, deadline, timeout_s, out))
+                               args=(index, kind, server.base_url, go, deadline, timeout_s, think_s, out))
             proc.start()
             procs.append(proc)
 
@@ -315,7 +365,7 @@ def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float) -> dict:
         memory["ready"], memory["processes_ready"] = tree_rss_mib(pid)
         peak = max(peak, memory["ready"])
         window = minutes * 60
-        cpu_start = cpu_seconds(pid)
+        cpu_start, programs_start, kinds_start = cpu_seconds(pid), cpu_by_program(), machine_cpu()
         window_start = time.time()
         deadline.value = window_start + window
         go.set()
@@ -324,21 +374,23 @@ def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float) -> dict:
 
         mid_due = window_start + window / 2
         end_wait = time.monotonic() + window + 2 * timeout_s + 120
+        cpu: dict = {}
         while len(results) < sessions and time.monotonic() < end_wait:
-            if "mid" not in memory and time.time() >= mid_due:
+            now = time.time()
+            if "mid" not in memory and now >= mid_due:
                 memory["mid"], memory["processes_mid"] = tree_rss_mib(pid)
+            if not cpu and now >= deadline.value:  # at the window's end, while every browser still runs
+                cpu = _cpu_report(pid, now - window_start, (cpu_start, programs_start, kinds_start))
             try:
-                what, index, payload = out.get(timeout=SAMPLE_EVERY_S)
+                wait = SAMPLE_EVERY_S if cpu else min(SAMPLE_EVERY_S, max(0.05, deadline.value - now))
+                what, index, payload = out.get(timeout=wait)
                 if what == "done":
                     results[index] = payload
             except Exception:  # queue.Empty
                 pass
             peak = max(peak, tree_rss_mib(pid)[0])
         result["window_s"] = round(time.time() - window_start, 1)
-        cpu_end = cpu_seconds(pid)
-        server_cpu, all_cpu = cpu_end[0] - cpu_start[0], cpu_end[1] - cpu_start[1]
-        result["cpu_s"] = {"server": round(server_cpu, 1), "browsers_and_rest": round(all_cpu - server_cpu, 1),
-                           "available": round(result["window_s"] * (os.cpu_count() or 1), 1)}
+        result["cpu_s"] = cpu or _cpu_report(pid, time.time() - window_start, (cpu_start, programs_start, kinds_start))
         result["server_stages_s"] = stage_stats(timings, window_start, window_start + result["window_s"])
         memory.setdefault("mid", None)
         memory["after"], memory["processes_after"] = tree_rss_mib(pid)
@@ -406,14 +458,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=2.0, help="how long the sessions run (default 2)")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for any one step (default 120)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds each session waits after a step before the next (default 0: back to back)")
     args = parser.parse_args(argv)
     if args.sessions < 1:
         parser.error("--sessions must be at least 1")
     if args.minutes <= 0:
         parser.error("--minutes must be positive")
+    if args.think < 0:
+        parser.error("--think must be 0 or more")
 
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
-        result = run(args.sessions, args.minutes, Path(tmp), args.timeout)
+        result = run(args.sessions, args.minutes, Path(tmp), args.timeout, args.think)
 
     m, sl, mem = result["map_click_to_image_s"], result["slider_to_image_s"], result["memory_mib"]
 
@@ -421,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         return f"{s['p50']:7.2f} / {s['p95']:7.2f} s" if s["n"] else "      - /       - s"
 
     mid = f"{mem['mid']:.0f}" if mem.get("mid") is not None else "-"
-    print(f"\nLoad: {args.sessions} sessions for {args.minutes:g} min ({result['machine']})")
+    pause = f", {args.think:g} s between steps" if args.think else ", steps back to back"
+    print(f"\nLoad: {args.sessions} sessions for {args.minutes:g} min{pause} ({result['machine']})")
     print(f"  {'map clicks served':40s} {result['clicks_served']:7d}")
     print(f"  {'slider moves served':40s} {result['slider_moves_served']:7d}")
     print(f"  {'errors':40s} {len(result['errors']):7d}")
@@ -432,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     cpu = result["cpu_s"]
     print(f"  {'CPU s: server / browsers and rest / all':40s} {cpu['server']:.0f} / {cpu['browsers_and_rest']:.0f} / "
           f"{cpu['available']:.0f}")
+    print(f"  {'  by program':40s} " + ", ".join(f"{k} {v:.0f}" for k, v in list(cpu["by_program"].items())[:6]))
+    print(f"  {'  machine by kind':40s} " + ", ".join(f"{k} {v:.0f}" for k, v in cpu["machine_by_kind"].items()))
     for name, st in result["server_stages_s"].items():
         print(f"  {'  server ' + name + ', p50 / p95':40s} {st['p50']:7.3f} / {st['p95']:7.3f} s  (n={st['n']})")
     print(f"  {'server RSS before/ready/mid/after/peak':40s} {mem['before']:.0f} / {mem['ready']:.0f} / {mid} / "

@@ -167,11 +167,11 @@ def run(clicks: int, log_dir: Path, timeout_ms: float) -> dict:
                 before = generated_images(page)
                 old_srcs = [img["src"] for img in before["imgs"]] if before else []
                 click = pick_map_point(page, lat, lon)
-                start, click_wall = time.perf_counter(), time.time()
+                click_wall = time.time()
                 page.mouse.click(click.x, click.y)
                 wait_for_place(page, click.lat, click.lon, tol_deg=0.01, timeout_ms=timeout_ms)
-                wait_for_new_images(page, old_srcs, count=1, timeout_ms=timeout_ms)
-                seconds = time.perf_counter() - start
+                shown_at = wait_for_new_images(page, old_srcs, count=1, timeout_ms=timeout_ms)["shown_at"]
+                seconds = shown_at - click_wall  # the page's own clock: when the image was first shown
                 times.append(seconds)
                 shown = read_place(page)
                 details.append({"target": [lat, lon], "lat": round(click.lat, 4), "lon": round(click.lon, 4),

@@ -20,6 +20,7 @@ from geogan_core.checkpoint import load_checkpoint, read_manifest, update_manife
 from geogan_core.config import PROJECT_ROOT, load_config
 from geogan_core.evaluation.gan_metrics import gan_metrics
 from geogan_core.inference.generate import Explorer
+from geogan_core.models.registry import ModelConfig
 from geogan_core.training.export import export_run
 from geogan_core.training.loop import TrainConfig
 
@@ -59,7 +60,8 @@ def main() -> None:
             ck = load_checkpoint(run / "latest.pt")
             base = {**asdict(TrainConfig()), **entry["train_config"]}  # keys added since take their defaults
             settings = {k: v for k, v in ck["train_config"].items() if base.get(k) != v and k not in SCHEDULE}
-            settings.update({k: v for k, v in ck["model_config"].items() if entry["model_config"].get(k) != v})
+            shape = {**ModelConfig("modern", 1).to_dict(), **entry["model_config"]}  # keys added since: defaults
+            settings.update({k: v for k, v in ck["model_config"].items() if shape.get(k) != v})
             out["recipes"][run.name] = {"train_minutes": round(ck["train_seconds"] / 60, 1), "epochs": ck["epoch"] + 1,
                                         "settings": settings, **score(area, folder, args.side)}
         print(run.name, json.dumps(out["recipes"][run.name]["judge"]))

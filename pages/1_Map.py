@@ -40,8 +40,10 @@ def get_votes(lat: float, lon: float, n: int, seed: int, model: str) -> list:
     return get_explorer().votes(lat, lon, get_report(lat, lon, n, seed, model).generation)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@st.cache_resource(max_entries=128, show_spinner=False)
 def get_report(lat: float, lon: float, n: int, seed: int, model: str) -> "gc.PlaceReport":
+    """One report per place for every session, read only: not pickled on each hit as ``st.cache_data`` would,
+    and its photos stay slices of the shared photo cache (a pickled copy was 0.8 of its 1 MB)."""
     return gc.describe_place(get_explorer(), lat, lon, n=n, seed=seed, arch=model)
 
 
@@ -183,8 +185,9 @@ def votes_and_photos(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
         st.caption("No land-cover heads shipped yet (`python -m geogan_core evaluate --save-heads`).")
 
     st.markdown("**Nearest real photos**")
-    st.table([{"distance (km)": round(p.distance_km, 1), "panorama": p.pano_id, "land cover": p.land,
-               "split": p.split, "lat": round(p.lat, 4), "lon": round(p.lon, 4)} for p in rep.nearest],
+    # formatted here: st.table shows floats with four decimals ("1,950.1000")
+    st.table([{"distance (km)": f"{p.distance_km:,.1f}", "panorama": p.pano_id, "land cover": p.land,
+               "split": p.split, "lat": f"{p.lat:.4f}", "lon": f"{p.lon:.4f}"} for p in rep.nearest],
              hide_index=True)
     for p in rep.nearest[:2]:
         st.image(gc.data_uris(p.views), width=128, caption=[f"{p.distance_km:,.1f} km"] + [""] * (len(p.views) - 1))

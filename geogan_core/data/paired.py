@@ -81,6 +81,11 @@ class PairedData:
             raise DataError(f"views are cached at {VIEW_SIZES} pixels, not {size}")
         return self.views64 if size == 64 else self.views128
 
+    def place_views(self, i: int, size: int = 128) -> np.ndarray:
+        """The views of place ``i`` at 64 or 128 pixels: a slice of the cached array, not a copy."""
+        lo, hi = np.searchsorted(self.view_loc, [i, i + 1])  # a place's views are contiguous (build())
+        return self.views(size)[lo:hi]
+
     def split_mask(self, split: str) -> np.ndarray:
         """Boolean mask over places of one split (``train``, ``val`` or ``test``)."""
         return self.loc_split == SPLITS.index(split)

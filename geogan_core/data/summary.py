@@ -110,7 +110,7 @@ def preview_image(area: StudyArea, lat: float, lon: float, k: int = 3) -> np.nda
     idx, dist = data.nearest(lat, lon, k)
     vpi = area.photos.views_per_image
     for i, d in zip(idx, dist, strict=True):
-        views = [np.asarray(v) for v in data.views128[np.flatnonzero(data.view_loc == i)]]
+        views = list(data.place_views(int(i)))
         views[0] = _caption(views[0], f"{d:.1f} km" if d < 10 else f"{d:,.0f} km")
         rows.append(grid(np.stack(views), ncol=vpi))
     width = max(r.shape[1] for r in rows)

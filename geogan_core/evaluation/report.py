@@ -330,9 +330,14 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def bench_table(folder: Path) -> str:
-    """The benchmark table from ``results.json`` (model), ``app.json``, ``browser.json`` and ``load.json``."""
-    b, app, browser, load = (_read(folder / f"{n}.json") for n in ("results", "app", "browser", "load"))
-    if not (b or app or browser or load):
+    """The benchmark table from ``results.json`` (model), ``app.json``, ``browser.json`` and ``load*.json``.
+
+    ``load.json`` is ``make load`` (steps back to back); ``load-think.json`` the same with a pause
+    between steps (``bench/load.py --think``).
+    """
+    b, app, browser = (_read(folder / f"{n}.json") for n in ("results", "app", "browser"))
+    loads = [load for load in (_read(folder / f"{n}.json") for n in ("load", "load-think")) if load]
+    if not (b or app or browser or loads):
         return ""
     rows = [(f"generate {k} views, model time (ms)", v["median"], v["p95"])
             for k, v in b.get("generation_ms", {}).items()]
@@ -353,21 +358,24 @@ def bench_table(folder: Path) -> str:
         c = browser["click_to_image_s"]
         rows.append(("Map page cold load, server start to map visible (s)", browser["cold_load_s"], ""))
         rows.append((f"Map click to first generated image, browser (s, n={c['n']})", c["median"], c["p95"]))
-    if load:
-        who = f"{load['sessions']} browser sessions, {load['minutes']:g} min"
+    for load in loads:
+        pause = f", {load['think_s']:g} s between steps" if load.get("think_s") else ""
+        who = f"{load['sessions']} browser sessions, {load['minutes']:g} min{pause}"
         for key, what in (("map_click_to_image_s", "Map click"), ("slider_to_image_s", "Latent slider move")):
             if key in load:
                 v = load[key]
                 rows.append((f"under load ({who}): {what} to new image (s, n={v['n']})", v["p50"], v["p95"]))
         mem = load["memory_mib"]
-        rows.append((f"under load ({who}): errors; server memory before / mid / after (MiB)",
-                     f"{len(load['errors'])}; {mem['before']} / {mem['mid']} / {mem['after']}", ""))
+        ready = mem.get("ready", mem["before"])  # warm-up: every session has its page open
+        rows.append((f"under load ({who}): errors; server memory warmed up / mid / after (MiB)",
+                     f"{len(load['errors'])}; {ready} / {mem['mid']} / {mem['after']} "
+                     f"({mem['after'] / ready - 1:+.0%})", ""))
     # one line per machine description; the load average at each script's start is left out
-    machines = sorted({re.sub(r", load average [^;]*", "", m) for m in
-                       (b.get("machine"), app.get("machine"), browser.get("machine"), load.get("machine")) if m})
-    dates = sorted({d for d in (b.get("date"), app.get("date"), browser.get("date"), load.get("date")) if d})
+    sources = [b, app, browser, *loads]
+    machines = sorted({re.sub(r", load average [^;]*", "", s["machine"]) for s in sources if s.get("machine")})
+    dates = sorted({s["date"] for s in sources if s.get("date")})
     head = [f"Machine: {'; '.join(machines)}. Date: {', '.join(dates)}. Command: `make bench`"
-            + (", `make load`." if load else "."), "", "| what | median | p95 |", "|---|---|---|"]
+            + (", `make load`." if loads else "."), "", "| what | median | p95 |", "|---|---|---|"]
     return "\n".join(head + [f"| {w} | {m} | {p} |" for w, m, p in rows]) + "\n"
 
 

@@ -84,7 +84,7 @@ def describe_place(explorer: Explorer, lat: float, lon: float, n: int = 16, seed
         nearest.append(NearbyPhoto(
             float(data.loc_lat[i]), float(data.loc_lon[i]), float(d), str(data.loc_pano[i]),
             data.group_names[lab] if lab >= 0 else "no label", split_name(int(data.loc_split[i])),
-            np.asarray(data.views128[data.view_loc == i])))
+            data.place_views(int(i))))
     notes = []
     if label.group is None:
         notes.append(f"This point is {label.source} in the land-cover map ({lc.name(label.cls)}), with no land "

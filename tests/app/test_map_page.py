@@ -53,7 +53,7 @@ class TestMapPage:
         assert len(_images(at)) == 5 + 16 + 2 * 4  # patch layers, generated views, two real panoramas
         assert not at.get("help")
         nearest = at.table[-1].value
-        assert len(nearest) == 4 and nearest["distance (km)"].iloc[0] < 50
+        assert len(nearest) == 4 and float(nearest["distance (km)"].iloc[0].replace(",", "")) < 50
         assert at.query_params["lat"] == "55.75000" and at.query_params["n"] == "16"
 
     def test_click_in_the_ocean(self, click):

@@ -401,18 +401,71 @@ def generated_images(page: Page) -> dict | None:
     return page.evaluate(_JS_GENERATED)
 
 
-def wait_for_place(page: Page, lat: float, lon: float, tol_deg: float = 0.5, timeout_ms: float = 90_000) -> None:
-    """Wait until the subheader shows a place within ``tol_deg`` of ``lat, lon``."""
-    page.wait_for_function(
+# Wait in the page for a predicate: checked once per animation frame in which the DOM changed or
+# an image loaded (and every 250 ms regardless), never while the page is idle. Playwright's
+# polling="raf" runs the check on every frame: measured, 0.2 of a core per waiting browser, half of
+# the 2 cores with bench/load.py's five sessions. Resolves with the wall-clock time (ms) at which
+# the predicate first held, so a latency does not include the trip back to Python.
+_JS_WAIT = """([arg, timeoutMs]) => new Promise((resolve, reject) => {
+  const pred = __PREDICATE__;
+  let scheduled = false, finished = false;
+  const obs = new MutationObserver(schedule);
+  const slow = setInterval(schedule, 250);
+  const timer = setTimeout(() => finish(reject, new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  function finish(fn, value) {
+    if (finished) return;
+    finished = true;
+    obs.disconnect();
+    document.removeEventListener('load', schedule, true);
+    clearInterval(slow);
+    clearTimeout(timer);
+    fn(value);
+  }
+  function check() {
+    scheduled = false;
+    if (finished) return;
+    let ok = false;
+    try { ok = pred(arg); } catch (e) { ok = false; }
+    if (ok) finish(resolve, Date.now());
+  }
+  function schedule() {
+    if (!scheduled && !finished) { scheduled = true; requestAnimationFrame(check); }
+  }
+  obs.observe(document.documentElement, {subtree: true, childList: true, attributes: true, characterData: true});
+  document.addEventListener('load', schedule, true);
+  check();
+})"""
+
+
+def wait_until(page: Page, predicate_js: str, arg: object, timeout_ms: float) -> float:
+    """Wait until ``predicate_js(arg)`` holds in the page; returns the wall-clock time (s) it first held.
+
+    Raises:
+        playwright's TimeoutError: After ``timeout_ms``.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        return page.evaluate(_JS_WAIT.replace("__PREDICATE__", predicate_js), [arg, timeout_ms]) / 1000
+    except PlaywrightError as e:
+        if "timed out after" in str(e):
+            raise PlaywrightTimeoutError(f"waited {timeout_ms:.0f} ms for {predicate_js[:120]!r}") from e
+        raise
+
+
+def wait_for_place(page: Page, lat: float, lon: float, tol_deg: float = 0.5, timeout_ms: float = 90_000) -> float:
+    """Wait until the subheader shows a place within ``tol_deg`` of ``lat, lon``; returns when (wall clock, s)."""
+    return wait_until(
+        page,
         """([lat, lon, tol]) => [...document.querySelectorAll('[data-testid="stHeading"]')].some(h => {
             const m = h.innerText.trim().match(/^(-?\\d+\\.\\d+), (-?\\d+\\.\\d+): /);
             if (!m) return false;
             const dlon = Math.abs(((parseFloat(m[2]) - lon + 540) % 360) - 180);
             return Math.abs(parseFloat(m[1]) - lat) <= tol && dlon <= tol;
         })""",
-        arg=[lat, lon, tol_deg],
-        timeout=timeout_ms,
-        polling="raf",
+        [lat, lon, tol_deg],
+        timeout_ms,
     )
 
 
@@ -420,22 +473,22 @@ def wait_for_new_images(page: Page, old_srcs: Iterable[str] = (), count: int = 1
                         timeout_ms: float = 90_000) -> dict:
     """Wait until the generated block shows ``count`` loaded, displayed images not among ``old_srcs``.
 
-    Returns the block (see ``generated_images``).
+    Returns the block (see ``generated_images``) with ``shown_at``: when that first held (wall clock, s).
     """
-    page.wait_for_function(
+    shown_at = wait_until(
+        page,
         """([old, count]) => {
             const g = (__GENERATED__)();
             if (!g || g.stale) return false;
             const fresh = g.imgs.filter(i => !old.includes(i.src) && i.loaded && i.width > 0 && i.height > 0);
             return fresh.length >= count;
         }""".replace("__GENERATED__", _JS_GENERATED),
-        arg=[list(old_srcs), count],
-        timeout=timeout_ms,
-        polling="raf",
+        [list(old_srcs), count],
+        timeout_ms,
     )
     block = generated_images(page)
     assert block is not None
-    return block
+    return {**block, "shown_at": shown_at}
 
 
 # --- Any page: the images under a bold text, sliders, screenshots (bench/load.py, the e2e tests) ---
@@ -483,21 +536,24 @@ def images_after(page: Page, pattern: str) -> dict | None:
 
 def wait_for_new_images_after(page: Page, pattern: str, old_srcs: Iterable[str] = (), count: int = 1,
                               timeout_ms: float = 90_000) -> dict:
-    """Wait until the block under ``pattern`` shows ``count`` loaded, displayed images not in ``old_srcs``."""
-    page.wait_for_function(
+    """Wait until the block under ``pattern`` shows ``count`` loaded, displayed images not in ``old_srcs``.
+
+    Returns the block (see ``images_after``) with ``shown_at``: when that first held (wall clock, s).
+    """
+    shown_at = wait_until(
+        page,
         """([pattern, old, count]) => {
             const g = (__IMAGES_AFTER__)([pattern]);
             if (!g || g.stale) return false;
             const fresh = g.imgs.filter(i => !old.includes(i.src) && i.loaded && i.width > 0 && i.height > 0);
             return fresh.length >= count;
         }""".replace("__IMAGES_AFTER__", _JS_IMAGES_AFTER),
-        arg=[pattern, list(old_srcs), count],
-        timeout=timeout_ms,
-        polling="raf",
+        [pattern, list(old_srcs), count],
+        timeout_ms,
     )
     block = images_after(page, pattern)
     assert block is not None
-    return block
+    return {**block, "shown_at": shown_at}
 
 
 def slider_state(thumb: Locator | ElementHandle) -> dict:

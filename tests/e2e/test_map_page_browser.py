@@ -122,7 +122,8 @@ def test_click_on_map_generates_views(streamlit_server, browser_page, tmp_path: 
         expect(table).to_be_visible()
         rows = table.locator("tbody tr")
         assert rows.count() >= 2, f"no rows in the nearest-photo table: {table.inner_text()[:200]}"
-        assert re.match(r"^[\d.]+$", rows.first.locator("td").first.inner_text().strip()), table.inner_text()[:200]
+        distance = rows.first.locator("td").first.inner_text().strip()
+        assert re.match(r"^\d{1,3}(,\d{3})*\.\d$", distance), (distance, table.inner_text()[:200])  # "1,950.1"
         expect(page.locator('[data-testid="stImageCaption"]').filter(has_text=re.compile(r"^[\d,.]+ km$"))
                .first).to_be_visible()
 

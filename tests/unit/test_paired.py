@@ -32,6 +32,14 @@ class TestPairedData:
         idx, _ = data.nearest(51.5, -0.1, 1, exclude=np.arange(16) == 0)
         assert idx[0] != 0
 
+    def test_place_views_are_slices_of_the_cache(self, tiny_area):
+        data = load_paired(tiny_area)
+        for i in (0, 7, data.n_locations - 1):
+            for size in (64, 128):
+                views = data.place_views(i, size)
+                np.testing.assert_array_equal(views, data.views(size)[data.view_loc == i])
+                assert np.shares_memory(views, data.views(size))  # no copy held by a cached report
+
 
 class TestCellSplit:
     def test_deterministic_and_blocked(self):

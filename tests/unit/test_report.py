@@ -24,7 +24,7 @@ BROWSER = {"machine": "test CPU", "cold_load_s": 9.0, "click_to_image_s": {"medi
 LOAD = {"date": "2026-01-03", "sessions": 5, "minutes": 2.0, "errors": [],
         "map_click_to_image_s": {"p50": 3.0, "p95": 6.0, "n": 40},
         "slider_to_image_s": {"p50": 1.0, "p95": 2.0, "n": 9},
-        "memory_mib": {"before": 800.0, "mid": 900.0, "after": 910.0}}
+        "memory_mib": {"before": 800.0, "ready": 820.0, "mid": 900.0, "after": 902.0}}
 
 
 def _write(folder, **files):
@@ -33,9 +33,10 @@ def _write(folder, **files):
 
 
 def test_bench_table_has_every_figure(tmp_path):
-    _write(tmp_path, results=BENCH, app=APP, browser=BROWSER, load=LOAD)
+    think = {**LOAD, "date": "2026-01-04", "think_s": 2.0, "map_click_to_image_s": {"p50": 0.5, "p95": 0.9, "n": 30}}
+    _write(tmp_path, results=BENCH, app=APP, browser=BROWSER, load=LOAD, **{"load-think": think})
     table = bench_table(tmp_path)
-    assert "Machine: test CPU. Date: 2026-01-02, 2026-01-03." in table
+    assert "Machine: test CPU. Date: 2026-01-02, 2026-01-03, 2026-01-04. Command: `make bench`, `make load`." in table
     for row in ("| generate modern/16 views, model time (ms) | 20.5 | 25.0 |",
                 "| training modern, width 32 (images/s) | 68.0 |",
                 "| dense world map, 2.0 degrees, 4,321 land cells, 2 methods (s) | 12.5 |",
@@ -45,8 +46,10 @@ def test_bench_table_has_every_figure(tmp_path):
                 "| Map click to first generated image, browser (s, n=20) | 1.1 | 1.5 |",
                 "| under load (5 browser sessions, 2 min): Map click to new image (s, n=40) | 3.0 | 6.0 |",
                 "| under load (5 browser sessions, 2 min): Latent slider move to new image (s, n=9) | 1.0 | 2.0 |",
-                "| under load (5 browser sessions, 2 min): errors; server memory before / mid / after (MiB) "
-                "| 0; 800.0 / 900.0 / 910.0 |  |"):
+                "| under load (5 browser sessions, 2 min): errors; server memory warmed up / mid / after (MiB) "
+                "| 0; 820.0 / 900.0 / 902.0 (+10%) |  |",
+                "| under load (5 browser sessions, 2 min, 2 s between steps): Map click to new image (s, n=30) "
+                "| 0.5 | 0.9 |"):
         assert row in table
 
 
