@@ -131,9 +131,13 @@ def stages_since(timings: Path, start: float, end: float) -> dict[str, float]:
     return out
 
 
-def breakdown(timings: Path, click_wall: float, shown_wall: float) -> dict[str, float]:
-    """One click's time by stage: the server's timers, and the browser's share before and after them."""
-    stages = stages_since(timings, click_wall, shown_wall)
+def breakdown(timings: Path, click_wall: float, shown_wall: float, next_click: float) -> dict[str, float]:
+    """One click's time by stage: the server's timers, and the browser's share before and after them.
+
+    Stages count when they start between this click and the next one (the votes and photos are
+    computed after the views are shown); read once every run has ended (a timer is written at its end).
+    """
+    stages = stages_since(timings, click_wall, next_click)
     recs = [json.loads(line) for line in timings.read_text().splitlines()] if timings.is_file() else []
     runs = [r for r in recs if r["stage"] == "fragment run" and click_wall <= r["start"] <= shown_wall]
     if runs:
@@ -163,6 +167,7 @@ def run(clicks: int, log_dir: Path, timeout_ms: float) -> dict:
 
             times: list[float] = []
             details: list[dict] = []
+            walls: list[float] = []
             for lat, lon in places(clicks):
                 before = generated_images(page)
                 old_srcs = [img["src"] for img in before["imgs"]] if before else []
@@ -173,13 +178,17 @@ def run(clicks: int, log_dir: Path, timeout_ms: float) -> dict:
                 shown_at = wait_for_new_images(page, old_srcs, count=1, timeout_ms=timeout_ms)["shown_at"]
                 seconds = shown_at - click_wall  # the page's own clock: when the image was first shown
                 times.append(seconds)
+                walls.append(click_wall)
                 shown = read_place(page)
                 details.append({"target": [lat, lon], "lat": round(click.lat, 4), "lon": round(click.lon, 4),
                                 "shift_px": click.shift_px, "place": shown[2] if shown else None,
-                                "s": round(seconds, 3),
-                                "stages_s": breakdown(timings, click_wall, click_wall + seconds)})
+                                "s": round(seconds, 3)})
                 print(f"  click {len(times):2d}: {click.lat:8.3f} {click.lon:9.3f}  {seconds:6.3f}s  "
                       f"{shown[2] if shown else '?'}", flush=True)
+            time.sleep(2.0)  # the last click's votes and photos: its run's timer is written when it ends
+            for i, d in enumerate(details):
+                d["stages_s"] = breakdown(timings, walls[i], walls[i] + times[i],
+                                          walls[i + 1] if i + 1 < len(walls) else time.time())
 
             result["click_to_image_s"] = {
                 "median": round(statistics.median(times), 3),

@@ -36,16 +36,14 @@ from geogan_core.evaluation.methods import (
     places_at,
     project_places,
 )
+from geogan_core.evaluation.report import PAPER
 from geogan_core.evaluation.stats import bootstrap_ci, resamples
 from geogan_core.fileio import file_digest
 from geogan_core.inference.generate import Explorer
 from geogan_core.inference.votes import HEADS
 from geogan_core.progress import ProgressFn
 
-__all__ = ["METHODS", "PAPER", "evaluate", "fit_classifier", "save_heads"]
-
-PAPER = {"interpolated_features": 0.65, "unconditional_gan": 0.68, "cgan_images": 0.70, "cgan_features": 0.73}
-"""Accuracies the paper reported (urban vs rural, a UK region, its own data): not comparable numbers."""
+__all__ = ["METHODS", "evaluate", "fit_classifier", "save_heads"]
 
 
 def fit_classifier(x: np.ndarray, y: np.ndarray) -> Pipeline:

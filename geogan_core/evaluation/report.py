@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geogan_core.config import PROJECT_ROOT
 from geogan_core.errors import DataNotFoundError
-from geogan_core.evaluation.evaluate import PAPER, evaluate
 from geogan_core.fileio import atomic_write_text
-from geogan_core.inference.generate import Explorer
 from geogan_core.progress import ProgressFn
 
+if TYPE_CHECKING:  # reading results must not import torch and scikit-learn (the Map page's first start)
+    from geogan_core.inference.generate import Explorer
+
 RESULTS = PROJECT_ROOT / "results"
+PAPER = {"interpolated_features": 0.65, "unconditional_gan": 0.68, "cgan_images": 0.70, "cgan_features": 0.73}
+"""Accuracies the paper reported (urban vs rural, a UK region, its own data): not comparable numbers."""
 LABELS = {
     "interpolated_features": "Interpolated ground-photo features",
     "unconditional_gan": "Unconditional GAN (interpolated D features)",
@@ -46,6 +49,8 @@ def load_results(name: str = "evaluate", folder: Path | None = None) -> dict[str
 def run_evaluation(explorer: Explorer, path: Path | None = None, progress: ProgressFn | None = None,
                    **kwargs: Any) -> dict[str, Any]:
     """Run ``evaluate`` and write its JSON atomically to ``path`` (default ``results/evaluate.json``)."""
+    from geogan_core.evaluation.evaluate import evaluate
+
     result = evaluate(explorer, progress=progress, **kwargs)
     atomic_write_text(Path(path or RESULTS / "evaluate.json"), json.dumps(result, indent=2) + "\n")
     return result

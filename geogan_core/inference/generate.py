@@ -226,7 +226,11 @@ def shared_explorer(config: str | None = None, checkpoints: str | None = None) -
     the area's checkpoints folder), read at each call so that the key names the files actually used.
     """
     cfg = str(config or os.environ.get("GEOGAN_CONFIG") or DEFAULT_CONFIG)
-    return _shared_explorer(cfg, str(checkpoints or os.environ.get("GEOGAN_CHECKPOINTS") or ""))
+    with _SHARED_LOCK:  # the first page and the server's preload thread (ui/serve.py) may ask at once
+        return _shared_explorer(cfg, str(checkpoints or os.environ.get("GEOGAN_CHECKPOINTS") or ""))
+
+
+_SHARED_LOCK = threading.Lock()
 
 
 def _limit_malloc_arenas(n: int = 2) -> None:

@@ -98,7 +98,8 @@ def log_tail(path: Path, chars: int = 4000) -> str:
 
 
 class StreamlitServer:
-    """One ``streamlit run`` child process (in its own process group) on 127.0.0.1.
+    """One ``streamlit run`` child process (in its own process group) on 127.0.0.1, started as
+    ``make run`` starts it (``python -m ui.serve``: ``streamlit run`` with the models preloading).
 
     The process starts in the constructor; ``started_at`` is its ``time.monotonic()``.
     """
@@ -113,8 +114,7 @@ class StreamlitServer:
         cmd = [
             str(python),
             "-m",
-            "streamlit",
-            "run",
+            "ui.serve",
             str(script),
             "--server.port",
             str(self.port),
