@@ -25,7 +25,7 @@ include Makefile.static
 
 # `make run CONFIG=configs/NAME.toml` opens the app on another study area (else GEOGAN_CONFIG, else world).
 run: setup
-	$(if $(CONFIG),GEOGAN_CONFIG=$(abspath $(CONFIG)),) $(PY) -m ui.serve app.py
+	$(if $(CONFIG),GEOGAN_CONFIG=$(abspath $(CONFIG)),) $(PY) -m streamlit run app.py
 
 # Everything, browser tests included (pytest's exit code 5, "no tests", is not a failure).
 test: setup

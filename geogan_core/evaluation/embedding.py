@@ -18,11 +18,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
-from sklearn.model_selection import cross_val_score
-from sklearn.neighbors import KNeighborsClassifier
 
 from geogan_core.config import PROJECT_ROOT
 from geogan_core.data.splits import split_name
@@ -97,6 +92,10 @@ def _features(explorer: Explorer, feature_set: str, generated: np.ndarray, gen_p
 
 def separation(x: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict[str, float]:
     """How well features separate the labels: silhouette and 5-fold 5-NN accuracy."""
+    from sklearn.metrics import silhouette_score  # scikit-learn only to compute: the page reads the stored file
+    from sklearn.model_selection import cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+
     ok = labels >= 0
     x, y = x[ok], labels[ok]
     rng = np.random.default_rng(seed)
@@ -114,7 +113,9 @@ def compute_embedding(explorer: Explorer, feature_set: str, k: int = 8, seed: in
     """
     if feature_set not in FEATURE_SETS:
         raise InvalidRequestError(f"unknown feature set {feature_set!r}; choose from {sorted(FEATURE_SETS)}")
-    import umap  # slow import (numba); only here
+    import umap  # slow imports (numba, scikit-learn): only here
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
 
     t0 = time.time()
     d = explorer.data

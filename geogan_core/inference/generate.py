@@ -226,7 +226,7 @@ def shared_explorer(config: str | None = None, checkpoints: str | None = None) -
     the area's checkpoints folder), read at each call so that the key names the files actually used.
     """
     cfg = str(config or os.environ.get("GEOGAN_CONFIG") or DEFAULT_CONFIG)
-    with _SHARED_LOCK:  # the first page and the server's preload thread (ui/serve.py) may ask at once
+    with _SHARED_LOCK:  # sessions opening at once on a fresh server must get one explorer, not one each
         return _shared_explorer(cfg, str(checkpoints or os.environ.get("GEOGAN_CHECKPOINTS") or ""))
 
 

@@ -98,8 +98,7 @@ def log_tail(path: Path, chars: int = 4000) -> str:
 
 
 class StreamlitServer:
-    """One ``streamlit run`` child process (in its own process group) on 127.0.0.1, started as
-    ``make run`` starts it (``python -m ui.serve``: ``streamlit run`` with the models preloading).
+    """One ``streamlit run`` child process (in its own process group) on 127.0.0.1.
 
     The process starts in the constructor; ``started_at`` is its ``time.monotonic()``.
     """
@@ -114,7 +113,8 @@ class StreamlitServer:
         cmd = [
             str(python),
             "-m",
-            "ui.serve",
+            "streamlit",
+            "run",
             str(script),
             "--server.port",
             str(self.port),
