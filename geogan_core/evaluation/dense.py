@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
-from sklearn.metrics import balanced_accuracy_score
 
 from geogan_core.config import PROJECT_ROOT
 from geogan_core.errors import CheckpointError, DataNotFoundError
@@ -99,6 +98,8 @@ def dense_maps(explorer: Explorer, res_deg: float = 0.5, n_views: int = 1, chunk
     Raises:
         CheckpointError: If no land-cover heads are shipped.
     """
+    from sklearn.metrics import balanced_accuracy_score  # only to score: the Baselines page reads stored maps
+
     heads = explorer.heads
     if heads is None:
         raise CheckpointError("no land-cover heads in checkpoints/; run `python -m geogan_core evaluate "
