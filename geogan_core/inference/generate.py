@@ -219,6 +219,9 @@ class Explorer:
         return GenerationResult(lat, lon, n, int(seed), arch, images, patch, loaded.label, seconds, coverage, notes)
 
 
+_SHARED_LOCK = threading.Lock()
+
+
 def shared_explorer(config: str | None = None, checkpoints: str | None = None) -> Explorer:
     """One explorer per (config, checkpoints) in this process, shared by every page and session.
 
@@ -228,9 +231,6 @@ def shared_explorer(config: str | None = None, checkpoints: str | None = None) -
     cfg = str(config or os.environ.get("GEOGAN_CONFIG") or DEFAULT_CONFIG)
     with _SHARED_LOCK:  # sessions opening at once on a fresh server must get one explorer, not one each
         return _shared_explorer(cfg, str(checkpoints or os.environ.get("GEOGAN_CHECKPOINTS") or ""))
-
-
-_SHARED_LOCK = threading.Lock()
 
 
 def _limit_malloc_arenas(n: int = 2) -> None:
