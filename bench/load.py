@@ -108,21 +108,6 @@ def machine_cpu() -> dict[str, float]:
     return {k: int(v) / tick for k, v in zip(CPU_FIELDS, values, strict=False)}
 
 
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """CPU seconds (user + system) used so far by ``pid``'s tree, and by the whole machine (/proc/stat)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    mine = 0
-    for p in _tree(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        mine += int(fields[11]) + int(fields[12])  # utime, stime
-    total = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    busy = sum(map(int, total)) - int(total[3]) - int(total[4])  # all but idle and iowait
-    return mine / tick, busy / tick
-
-
 def cpu_by_program() -> dict[int, tuple[str, float]]:
     """pid -> (program name, CPU seconds so far) for every process on the machine."""
     tick, out = os.sysconf("SC_CLK_TCK"), {}
@@ -145,12 +130,18 @@ def cpu_delta_by_program(before: dict[int, tuple[str, float]], after: dict[int, 
     return {k: round(v, 1) for k, v in sorted(per.items(), key=lambda kv: -kv[1]) if v >= 0.5}
 
 
+def cpu_reading(pid: int) -> tuple[float, dict[int, tuple[str, float]], dict[str, float]]:
+    """CPU seconds so far: of ``pid``'s tree, of every process (``cpu_by_program``) and of the machine by kind."""
+    programs = cpu_by_program()
+    return sum(programs[p][1] for p in _tree(pid) if p in programs), programs, machine_cpu()
+
+
 def _cpu_report(pid: int, seconds: float, start: tuple) -> dict:
-    """CPU seconds since ``start`` (``cpu_seconds``, ``cpu_by_program``, ``machine_cpu`` readings)."""
-    (server0, all0), programs0, kinds0 = start
-    (server1, all1), programs1, kinds1 = cpu_seconds(pid), cpu_by_program(), machine_cpu()
+    """CPU seconds since ``start`` (a ``cpu_reading``)."""
+    (server0, programs0, kinds0), (server1, programs1, kinds1) = start, cpu_reading(pid)
+    busy = sum(kinds1.values()) - sum(kinds0.values()) - sum(kinds1[k] - kinds0[k] for k in ("idle", "iowait"))
     return {"seconds": round(seconds, 1), "server": round(server1 - server0, 1),
-            "browsers_and_rest": round((all1 - all0) - (server1 - server0), 1),
+            "browsers_and_rest": round(busy - (server1 - server0), 1),
             "available": round(seconds * (os.cpu_count() or 1), 1),
             "by_program": cpu_delta_by_program(programs0, programs1),
             "machine_by_kind": {k: round(kinds1[k] - kinds0[k], 1) for k in kinds1}}
@@ -365,7 +356,7 @@ def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float, think_s:
         memory["ready"], memory["processes_ready"] = tree_rss_mib(pid)
         peak = max(peak, memory["ready"])
         window = minutes * 60
-        cpu_start, programs_start, kinds_start = cpu_seconds(pid), cpu_by_program(), machine_cpu()
+        cpu_start = cpu_reading(pid)
         window_start = time.time()
         deadline.value = window_start + window
         go.set()
@@ -380,7 +371,7 @@ def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float, think_s:
             if "mid" not in memory and now >= mid_due:
                 memory["mid"], memory["processes_mid"] = tree_rss_mib(pid)
             if not cpu and now >= deadline.value:  # at the window's end, while every browser still runs
-                cpu = _cpu_report(pid, now - window_start, (cpu_start, programs_start, kinds_start))
+                cpu = _cpu_report(pid, now - window_start, cpu_start)
             try:
                 wait = SAMPLE_EVERY_S if cpu else min(SAMPLE_EVERY_S, max(0.05, deadline.value - now))
                 what, index, payload = out.get(timeout=wait)
@@ -390,7 +381,7 @@ def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float, think_s:
                 pass
             peak = max(peak, tree_rss_mib(pid)[0])
         result["window_s"] = round(time.time() - window_start, 1)
-        result["cpu_s"] = cpu or _cpu_report(pid, time.time() - window_start, (cpu_start, programs_start, kinds_start))
+        result["cpu_s"] = cpu or _cpu_report(pid, time.time() - window_start, cpu_start)
         result["server_stages_s"] = stage_stats(timings, window_start, window_start + result["window_s"])
         memory.setdefault("mid", None)
         memory["after"], memory["processes_after"] = tree_rss_mib(pid)
