@@ -3,11 +3,13 @@
 It inspects every raster (CRS, bounds, resolution, bands, dtype, nodata) without reading its
 pixels, every photo (a CSV of ``image,lat,lon`` or a folder of JPEGs with EXIF GPS tags), keeps
 the photos inside the rasters (duplicates once), proposes the patch from the rasters' resolution,
+makes the split that ``data summary`` and ``train`` will make (so the batch fits the training side),
 and writes the TOML (with comments) and the photo table it points at, both atomically.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import os
@@ -17,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from geogan_core.config import SplitConfig
 from geogan_core.data.photos import exif_latlon, read_photo_table
+from geogan_core.data.splits import MAX_BATCH, SMALL_TRAIN_VIEWS, SPLITS, Split, choose_batch, make_split, region_names
 from geogan_core.errors import ConfigError, CRSMismatchError, DataError, DataNotFoundError
 from geogan_core.fileio import atomic_write_text, file_digest
 
@@ -61,6 +65,8 @@ class AreaReport:
     patch_px: int = 32
     patch_res_m: float = 0.0
     notes: list[str] = field(default_factory=list)
+    split: dict[str, Any] = field(default_factory=dict)  # places and views per side, as `data summary` will say
+    batch_size: int = MAX_BATCH
 
     def summary(self) -> dict[str, Any]:
         """Plain-types report (printed by the command)."""
@@ -68,7 +74,8 @@ class AreaReport:
                 "overhead": [r.summary() for r in self.rasters],
                 "landcover": self.landcover.summary() if self.landcover else None,
                 "photos_found": self.photos_found, "photos_kept": self.photos_kept, "skipped": self.skipped,
-                "patch": {"size_px": self.patch_px, "res_m": self.patch_res_m}, "notes": self.notes}
+                "patch": {"size_px": self.patch_px, "res_m": self.patch_res_m}, "split": self.split,
+                "batch_size": self.batch_size, "notes": self.notes}
 
 
 def inspect_raster(path: Path) -> RasterInfo:
@@ -147,7 +154,8 @@ def _photo_rows(photos: Path) -> tuple[list[tuple[Path, float, float]], dict[str
     if photos.is_dir():
         files = sorted(f for f in photos.rglob("*") if f.suffix.lower() in PHOTO_SUFFIXES)
         if not files:
-            raise DataNotFoundError(f"no photo ({', '.join(PHOTO_SUFFIXES)}) in folder {photos}")
+            raise DataNotFoundError(f"no photo ({', '.join(PHOTO_SUFFIXES)}) in folder {photos}; put the geotagged "
+                                    f"JPEGs there, or give a CSV with image,lat,lon (--photos table.csv)")
         rows = []
         for f in files:
             found = exif_latlon(f)
@@ -212,30 +220,41 @@ def init_area(name: str, overhead: list[Path], photos: Path, out: Path, landcove
         notes.append("no --landcover: generation, features and the Latent page work; the land-cover methods "
                      "(evaluate, dense, the judge) need a land-cover raster")
     rows, skipped, found = _photo_rows(Path(photos))
-    kept, seen = [], set()
+    kept, first_of = [], {}
     for image, lat, lon in rows:
         if not any(_inside(r, lat, lon) for r in rasters):
             skipped["outside every raster"] = skipped.get("outside every raster", 0) + 1
             continue
         digest = file_digest(image)
-        if digest in seen:
+        if digest in first_of:
             skipped["duplicate photo"] = skipped.get("duplicate photo", 0) + 1
+            if skipped["duplicate photo"] <= 3:
+                notes.append(f"{image.name} is the same photo as {first_of[digest].name}: kept once")
             continue
-        seen.add(digest)
-        kept.append((image, lat, lon))
+        first_of[digest] = image
+        kept.append((image, float(f"{lat:.7f}"), float(f"{lon:.7f}")))  # as the photo table will read them
     if not kept:
-        raise DataError(f"none of the {found} photos lies inside the rasters ({skipped}); check the photos' "
-                        f"coordinates and the rasters' bounds")
+        raise DataError(f"none of the {found} photos lies inside the rasters ({_skipped_text(skipped)}): the photos "
+                        f"span {_box(*_photos_box(rows))}, the rasters {_box(*_union(rasters))}; give rasters that "
+                        f"cover the photos, or check the photos' coordinates")
     size_px, res_m = propose_patch(rasters, patch_px, patch_res_m)
+    split_cfg, split = plan_split(np.array([k[1] for k in kept]), np.array([k[2] for k in kept]),
+                                  _region_km(rasters), size_px * res_m / 1000, found, skipped)
+    sides = _sides(split, views_per_image)
+    batch = choose_batch(sides["train"]["views"])
+    said = [_split_line(split, sides), f"batch_size = {batch}: the largest power of two up to {MAX_BATCH} that is at "
+            f"most half the {sides['train']['views']} training views"]
+    notes += _small_warning(sides["train"]["views"]) + said
     out = Path(out).resolve()
     csv_path = out.with_name(out.stem + ".photos.csv")
-    report = AreaReport(out, csv_path, rasters, lc, found, len(kept), skipped, size_px, res_m, notes)
+    report = AreaReport(out, csv_path, rasters, lc, found, len(kept), skipped, size_px, res_m, notes,
+                        {**split.summary(), "sides": sides}, batch)
     lines = ["image,lat,lon,pano_id,region"]
     for image, lat, lon in kept:
         rel = Path(_relpath(image, csv_path.parent)).as_posix()
         lines.append(f"{_csv(rel)},{lat:.7f},{lon:.7f},{hashlib.sha1(rel.encode()).hexdigest()[:10]},")
     text = _config_text(name, rasters, lc, urban_classes or [], csv_path, out, size_px, res_m, views_per_image,
-                        len(kept))
+                        len(kept), split_cfg, said, batch)
     atomic_write_text(csv_path, "\n".join(lines) + "\n")
     try:
         atomic_write_text(out, text)
@@ -243,6 +262,69 @@ def init_area(name: str, overhead: list[Path], photos: Path, out: Path, landcove
         csv_path.unlink(missing_ok=True)
         raise
     return report
+
+
+def plan_split(lat: np.ndarray, lon: np.ndarray, region_km: float, patch_km: float, found: int,
+               skipped: dict[str, int]) -> tuple[SplitConfig, Split]:
+    """The ``[split]`` settings ``area init`` writes and the split they make of these places.
+
+    Places are grouped as ``data summary`` will group them (:func:`region_names`: at most
+    ``region_km``, finer when that makes too few groups); the buffer is one patch across, at most
+    half a group, so that no test place has a training photo inside its patch.
+
+    Raises:
+        DataError: If there are fewer photos than the three sides need.
+        ConfigError: If the split leaves a side empty (every photo in one place, say).
+    """
+    cfg = SplitConfig(kind="regions", region_column="region", region_km=region_km)
+    n_sides = sum(f > 0 for f in cfg.fractions)
+    if len(lat) < n_sides:
+        raise DataError(f"only {len(lat)} usable photo(s) of the {found} found ({_skipped_text(skipped)}), and a "
+                        f"split needs at least {n_sides} places apart (one per side; 20 or more to train well); "
+                        f"add photos")
+    scale = region_names(np.full(len(lat), ""), lat, lon, cfg).km
+    cfg = dataclasses.replace(cfg, buffer_km=max(round(min(patch_km, scale / 2), 1), 0.1))
+    return cfg, make_split(cfg, lat, lon, np.full(len(lat), ""), warn=False)  # the notes say it
+
+
+def _sides(split: Split, views_per_image: int) -> dict[str, dict[str, int]]:
+    return {name: {"places": int((split.codes == code).sum()),
+                   "views": int((split.codes == code).sum()) * views_per_image} for code, name in enumerate(SPLITS)}
+
+
+def _split_line(split: Split, sides: dict[str, dict[str, int]]) -> str:
+    where = ", ".join(f"{n} {s['places']} places / {s['views']} views" for n, s in sides.items())
+    dropped = f", {split.n_dropped} dropped by the buffer" if split.n_dropped else ""
+    return f"split: {where}{dropped}; grouped at {split.location_why}"
+
+
+def _small_warning(train_views: int) -> list[str]:
+    """A warning, with what to do, when the training side is too small to train a GAN."""
+    if train_views >= SMALL_TRAIN_VIEWS:
+        return []
+    return [f"warning: only {train_views} training views, fewer than the {SMALL_TRAIN_VIEWS} a GAN needs to learn "
+            f"views that differ from place to place (README, Your own study area); add photos (about "
+            f"{-(-SMALL_TRAIN_VIEWS * 10 // 7)} views in all, 70% of them train), or cut panoramas into views "
+            f"(--views-per-image 4)"]
+
+
+def _skipped_text(skipped: dict[str, int]) -> str:
+    return "skipped: " + (", ".join(f"{n} {why}" for why, n in skipped.items()) or "none")
+
+
+def _photos_box(rows: list[tuple[Path, float, float]]) -> tuple[float, float, float, float]:
+    lats, lons = [r[1] for r in rows], [r[2] for r in rows]
+    return min(lons), min(lats), max(lons), max(lats)
+
+
+def _union(rasters: list[RasterInfo]) -> tuple[float, float, float, float]:
+    """West, south, east, north of all the rasters together (WGS84)."""
+    return (min(r.bounds[0] for r in rasters), min(r.bounds[1] for r in rasters),
+            max(r.bounds[2] for r in rasters), max(r.bounds[3] for r in rasters))
+
+
+def _box(west: float, south: float, east: float, north: float) -> str:
+    return f"lat {south:.4g}..{north:.4g}, lon {west:.4g}..{east:.4g}"
 
 
 def _csv(value: str) -> str:
@@ -266,7 +348,8 @@ def _classes(path: Path) -> list[int]:
 
 
 def _config_text(name: str, rasters: list[RasterInfo], lc: RasterInfo | None, urban: list[int], csv_path: Path,
-                 out: Path, size_px: int, res_m: float, views_per_image: int, n_photos: int) -> str:
+                 out: Path, size_px: int, res_m: float, views_per_image: int, n_photos: int, split: SplitConfig,
+                 said: list[str], batch: int) -> str:
     """The TOML with comments; paths relative to the config's folder."""
     base = out.parent
     lines = [f"# Study area {name!r}, written by `python -m geogan_core area init`.",
@@ -298,26 +381,24 @@ def _config_text(name: str, rasters: list[RasterInfo], lc: RasterInfo | None, ur
                   f"nodata = [{int(lc.nodata) if lc.nodata is not None else 255}]", "water = []",
                   'default_group = "rural"', "[landcover.groups]",
                   f"urban = [{', '.join(str(c) for c in urban)}]", ""]
-    lines += ["[split]", "# Whole regions per side (clusters of about region_km when the photos name none), and a",
-              "# buffer_km gap between training and test places (one patch across, at most half a region).",
-              'kind = "regions"', 'region_column = "region"',
-              f"region_km = {_region_km(rasters)}",
-              f"buffer_km = {max(round(min(size_px * res_m / 1000, _region_km(rasters) / 2), 1), 0.1)}",
-              "fractions = [0.7, 0.15, 0.15]", "seed = 0", ""]
-    batch = 64
-    while batch > 8 and batch > n_photos * views_per_image * 0.6 / 2:  # about 60% of the views train
-        batch //= 2
+    lines += ["[split]", "# Whole regions per side (groups of places about region_km across at most, finer when that",
+              "# makes too few groups for the fractions), and a buffer_km gap between training and test places",
+              "# (one patch across, at most half a group). What area init computed:",
+              *[f"# {line}" for line in said],
+              'kind = "regions"', f"region_column = {_toml_str(split.region_column)}",
+              f"region_km = {split.region_km}", f"buffer_km = {split.buffer_km}",
+              f"fractions = [{', '.join(f'{f:g}' for f in split.fractions)}]", f"seed = {split.seed}", ""]
     lines += ["[model]", "# Width 32 trains in well under an hour on 2 CPU cores (64: the paper's, 4x the work).",
               "ngf = 32", "ndf = 32", "",
-              "[train]", "# Defaults for `train` (flags override); a batch of at most half the training views.",
+              "[train]", "# Defaults for `train` (flags override); `train` makes a batch too big for the training",
+              "# side smaller, with a note.",
               f"batch_size = {batch}", ""]
     return "\n".join(lines) + "\n"
 
 
 def _region_km(rasters: list[RasterInfo]) -> float:
-    """About a fifth of the area's width: enough regions for three sides."""
-    w, s, e, n = (min(r.bounds[0] for r in rasters), min(r.bounds[1] for r in rasters),
-                  max(r.bounds[2] for r in rasters), max(r.bounds[3] for r in rasters))
+    """About a fifth of the rasters' width: the widest a group of places may be (finer when too few groups)."""
+    w, s, e, n = _union(rasters)
     width_km = max((e - w) * M_PER_DEG / 1000 * math.cos(math.radians((s + n) / 2)), (n - s) * M_PER_DEG / 1000)
     return float(max(round(width_km / 5, 1), 1.0))
 

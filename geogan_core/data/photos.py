@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from geogan_core.errors import CoordinateError, DataError, DataNotFoundError
 from geogan_core.geo.grid import check_latlon
@@ -136,7 +136,8 @@ def load_views(path: Path, views_per_image: int, size: int) -> np.ndarray:
     """Decode a photo into square views.
 
     A strip with ``views_per_image > 1`` is cut into that many equal views side by side
-    (a panorama's headings); a single photo is centre-cropped to a square.
+    (a panorama's headings); a single photo is centre-cropped to a square. A photo whose EXIF
+    orientation tag says it was taken rotated (or mirrored) is turned upright first.
 
     Returns:
         ``(views_per_image, size, size, 3)`` uint8.
@@ -146,7 +147,7 @@ def load_views(path: Path, views_per_image: int, size: int) -> np.ndarray:
     """
     try:
         with Image.open(path) as im:
-            im = im.convert("RGB")
+            im = ImageOps.exif_transpose(im).convert("RGB")
             w, h = im.size
             boxes: list[tuple[int, int, int, int]]
             if views_per_image > 1:

@@ -4,7 +4,9 @@ Places in one region are correlated (one city, one country's roads), so a split 
 region straddle two sides measures memory, not generalisation. ``make_split`` groups places
 into regions (a named column of the photo table, or clusters of locations where it is blank),
 sends whole regions to train, validation or test (seeded), then drops the training places
-within ``buffer_km`` of any validation or test place.
+within ``buffer_km`` of any validation or test place. Places without a region name are grouped at
+the area's own scale: ``region_km`` at most, finer when that makes too few groups for the split
+to come near its fractions (a city's photos, a country's).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,6 +28,23 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 DROPPED = -1
 """Split code of a training place dropped by the buffer (it belongs to no side)."""
+TARGET_GROUPS = 12
+"""Groups the location grouping aims for: 0.7 / 0.15 / 0.15 of 12 equal groups is 8 / 2 / 2, so each
+side's share of places can come near its fraction (with 3 groups one side gets a third or nothing)."""
+PLACES_PER_GROUP = 2
+"""Fewest places per group when there are few places (20 places: 10 groups)."""
+MIN_TRAIN_VIEWS = 4
+"""Fewest training views a GAN step can use: the modern cGAN's generator step takes a batch in three groups
+(its own noise, a second noise, a second place), so 4 views is the smallest batch with one view in each."""
+SMALL_TRAIN_VIEWS = 32
+"""Training sides of fewer views are too small to train a GAN (``area init`` warns). Measured on the demo's
+views (4 a panorama): the modern cGAN at the width ``area init`` writes (32), 300 steps of batch 8 on N training
+views, then the AUC of its discriminator's scores on those views against 128 held-out real views (0.5: it has
+not learnt them by heart) and how much its views differ from place to place (mean L1, over that of real views).
+N = 8: AUC 0.87, places 0.22 (learnt by heart); 16: 0.59, 0.58; 32: 0.50, 0.42; 64: 0.46, 0.66; 128: 0.45,
+0.71; 512: 0.43, 0.79. From 32 views on the discriminator no longer tells the training views from others."""
+MAX_BATCH = 64
+"""The batch ``area init`` writes when the training side holds plenty of views."""
 
 
 def split_name(code: int) -> str:
@@ -42,6 +62,8 @@ class Split:
     n_dropped: int  # training places dropped by the buffer
     n_location_grouped: int  # places without a region name, grouped by location instead
     min_train_test_km: float  # smallest distance between a kept training place and a test place
+    location_km: float = 0.0  # the location groups are at most about this wide (0: none)
+    location_why: str = ""  # why that scale (for data summary and area init)
 
     def summary(self) -> dict[str, object]:
         """Plain-types description (for ``data summary`` and result files)."""
@@ -49,9 +71,13 @@ class Split:
         for code, name in enumerate(SPLITS):
             m = self.codes == code
             sides[name] = {"regions": len(set(self.regions[m].tolist())), "places": int(m.sum())}
-        return {"kind": self.kind, "regions": len(set(self.regions.tolist())), "sides": sides,
-                "dropped_by_buffer": self.n_dropped, "grouped_by_location": self.n_location_grouped,
-                "min_train_test_km": round(self.min_train_test_km, 1)}
+        out = {"kind": self.kind, "regions": len(set(self.regions.tolist())), "sides": sides,
+               "dropped_by_buffer": self.n_dropped, "grouped_by_location": self.n_location_grouped,
+               "min_train_test_km": round(self.min_train_test_km, 1)}
+        if self.n_location_grouped:
+            out["location_scale_km"] = round(self.location_km, 3)
+            out["location_scale"] = self.location_why
+        return out
 
 
 def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -60,6 +86,21 @@ def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 
 _MAX_CLUSTER_CELLS = 8000  # keeps the linkage's pairwise distances under half a GB
+_EARTH_KM = EARTH_RADIUS_M / 1000.0
+_KM_PER_DEG = math.pi * _EARTH_KM / 180.0
+
+
+def _cells(lat: np.ndarray, lon: np.ndarray, step_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """Occupied cells of about ``step_km`` (coarser if very many): their centres' unit vectors, each place's cell."""
+    step = step_km / _KM_PER_DEG
+    while True:
+        cells, inverse = np.unique(np.c_[np.floor(lat / step), np.floor(lon / step)], axis=0, return_inverse=True)
+        if len(cells) <= _MAX_CLUSTER_CELLS:
+            break
+        step *= 2
+    inverse = inverse.reshape(-1)
+    centres = np.stack([np.bincount(inverse, w)[:len(cells)] / np.bincount(inverse) for w in (lat, lon)], 1)
+    return _unit_xyz(centres[:, 0], centres[:, 1]), inverse
 
 
 def location_clusters(lat: np.ndarray, lon: np.ndarray, region_km: float) -> np.ndarray:
@@ -78,34 +119,73 @@ def location_clusters(lat: np.ndarray, lon: np.ndarray, region_km: float) -> np.
     lat, lon = np.asarray(lat, float), np.asarray(lon, float)
     if len(lat) == 0:
         return np.zeros(0, int)
-    km_per_deg = math.pi * EARTH_RADIUS_M / 1000.0 / 180.0
-    step = region_km / 10 / km_per_deg
-    while True:
-        cells, inverse = np.unique(np.c_[np.floor(lat / step), np.floor(lon / step)], axis=0, return_inverse=True)
-        if len(cells) <= _MAX_CLUSTER_CELLS:
-            break
-        step *= 2
-    if len(cells) == 1:
+    xyz, inverse = _cells(lat, lon, region_km / 10)
+    if len(xyz) == 1:
         return np.zeros(len(lat), int)
-    centres = np.stack([np.bincount(inverse.reshape(-1), w)[:len(cells)] / np.bincount(inverse.reshape(-1))
-                        for w in (lat, lon)], 1)
-    chord = 2 * math.sin(min(region_km / (EARTH_RADIUS_M / 1000.0), math.pi) / 2)
-    labels = AgglomerativeClustering(n_clusters=None, distance_threshold=chord, linkage="complete").fit_predict(
-        _unit_xyz(centres[:, 0], centres[:, 1]))
-    return labels[inverse.reshape(-1)]
+    chord = 2 * math.sin(min(region_km / _EARTH_KM, math.pi) / 2)
+    labels = AgglomerativeClustering(n_clusters=None, distance_threshold=chord, linkage="complete").fit_predict(xyz)
+    return labels[inverse]
 
 
-def region_names(raw: np.ndarray, lat: np.ndarray, lon: np.ndarray, cfg: SplitConfig) -> tuple[np.ndarray, int]:
-    """Region of every place: from its region column value, else a cluster of locations.
+def spread_km(lat: np.ndarray, lon: np.ndarray) -> float:
+    """About how far apart the places lie: twice the greatest distance from their centre (km)."""
+    xyz = _unit_xyz(np.asarray(lat, float), np.asarray(lon, float))
+    centre = xyz.mean(axis=0)
+    norm = float(np.linalg.norm(centre))
+    if len(xyz) == 0 or norm < 1e-9:
+        return math.pi * _EARTH_KM
+    cos = np.clip(xyz @ (centre / norm), -1.0, 1.0)
+    return float(min(2 * np.arccos(cos).max() * _EARTH_KM, math.pi * _EARTH_KM))
+
+
+def area_clusters(lat: np.ndarray, lon: np.ndarray, n_groups: int) -> tuple[np.ndarray, float]:
+    """Cluster places into ``n_groups`` regions at the scale of the area they cover.
+
+    The same complete linkage as :func:`location_clusters`, on cells a tenth of the size that
+    ``n_groups`` groups have over the places' spread, with its tree cut into ``n_groups``
+    clusters instead of at a fixed width (fewer when there are fewer distinct cells).
+
+    Returns:
+        ``(labels, km)``: cluster index per place, and about how wide the widest cluster is.
+    """
+    from sklearn.cluster import AgglomerativeClustering
+
+    lat, lon = np.asarray(lat, float), np.asarray(lon, float)
+    step_km = max(spread_km(lat, lon) / math.sqrt(max(n_groups, 1)) / 10, 0.001)
+    xyz, inverse = _cells(lat, lon, step_km)
+    if len(xyz) <= n_groups:
+        return inverse.astype(int), step_km
+    model = AgglomerativeClustering(n_clusters=n_groups, linkage="complete", compute_distances=True).fit(xyz)
+    height = float(np.sort(model.distances_)[len(xyz) - n_groups - 1])  # the last merge made (a chord)
+    return model.labels_[inverse].astype(int), 2 * math.asin(min(height / 2, 1.0)) * _EARTH_KM + step_km
+
+
+class Regions(NamedTuple):
+    """The region of every place, and how the places without a region name were grouped."""
+
+    names: np.ndarray  # region name per place (str)
+    n_grouped: int  # places grouped by location (no region name)
+    km: float  # the location groups are at most about this wide (0 when none)
+    why: str  # which scale, and why
+
+
+def target_groups(n_places: int, n_sides: int = 3) -> int:
+    """Groups to aim for: :data:`TARGET_GROUPS`, fewer for few places (but one per side at least)."""
+    return min(TARGET_GROUPS, max(n_places // PLACES_PER_GROUP, n_sides))
+
+
+def region_names(raw: np.ndarray, lat: np.ndarray, lon: np.ndarray, cfg: SplitConfig) -> Regions:
+    """Region of every place: from its region column value, else a group of locations.
+
+    Places without a name are clustered at ``[split].region_km``; when the places then make fewer
+    groups than :func:`target_groups` (the region_km of a world-wide area on a city's photos), they
+    are grouped at the area's own scale instead (:func:`area_clusters`).
 
     Args:
         raw: The region column's value per place ("" where missing or blank).
         lat: Latitudes in degrees.
         lon: Longitudes in degrees.
-        cfg: The split settings (``region_pattern``, ``region_km``).
-
-    Returns:
-        ``(names, n)``: a region name per place, and how many places were grouped by location.
+        cfg: The split settings (``region_pattern``, ``region_km``, ``fractions``).
     """
     pattern = re.compile(cfg.region_pattern) if cfg.region_pattern else None
     names = np.empty(len(raw), dtype=object)
@@ -116,10 +196,20 @@ def region_names(raw: np.ndarray, lat: np.ndarray, lon: np.ndarray, cfg: SplitCo
             value = (m.group(1) if m.groups() else m.group(0)).strip() if m else value
         names[i] = value
     blank = names == ""
+    km, why = 0.0, ""
     if blank.any():
-        clusters = location_clusters(np.asarray(lat)[blank], np.asarray(lon)[blank], cfg.region_km)
+        lat_b, lon_b = np.asarray(lat, float)[blank], np.asarray(lon, float)[blank]
+        want = target_groups(len(names), sum(f > 0 for f in cfg.fractions)) - len(set(names[~blank].tolist()))
+        clusters, km = location_clusters(lat_b, lon_b, cfg.region_km), cfg.region_km
+        n = int(clusters.max()) + 1
+        why = f"[split].region_km = {cfg.region_km:g} km: {n} group(s)"
+        if n < want:
+            clusters, km = area_clusters(lat_b, lon_b, want)
+            why = (f"the area's own scale: at [split].region_km = {cfg.region_km:g} km the {len(lat_b)} places make "
+                   f"only {n} group(s), too few for the split to come near its fractions; {int(clusters.max()) + 1} "
+                   f"groups of at most about {km:.3g} km instead (aiming at {want})")
         names[blank] = [f"location cluster {c}" for c in clusters]
-    return names.astype(str), int(blank.sum())
+    return Regions(names.astype(str), int(blank.sum()), km, why)
 
 
 def cell_names(lat: np.ndarray, lon: np.ndarray, cell_deg: float) -> np.ndarray:
@@ -193,7 +283,7 @@ def buffer_drop(codes: np.ndarray, lat: np.ndarray, lon: np.ndarray, buffer_km: 
     return codes
 
 
-def make_split(cfg: SplitConfig, lat: np.ndarray, lon: np.ndarray, region_raw: np.ndarray) -> Split:
+def make_split(cfg: SplitConfig, lat: np.ndarray, lon: np.ndarray, region_raw: np.ndarray, warn: bool = True) -> Split:
     """Split places into train / val / test by whole regions (or cells), with the buffer.
 
     Args:
@@ -201,6 +291,7 @@ def make_split(cfg: SplitConfig, lat: np.ndarray, lon: np.ndarray, region_raw: n
         lat: Latitudes in degrees.
         lon: Longitudes in degrees.
         region_raw: The region column's value per place ("" where missing).
+        warn: Log one warning when places are grouped by location (its scale and why).
 
     Raises:
         ConfigError: If a side with a positive fraction ends up empty (too few regions, or a
@@ -208,25 +299,53 @@ def make_split(cfg: SplitConfig, lat: np.ndarray, lon: np.ndarray, region_raw: n
     """
     lat, lon = np.asarray(lat, float), np.asarray(lon, float)
     if cfg.kind == "cells":
-        regions, grouped = cell_names(lat, lon, cfg.cell_deg), 0
+        found = Regions(cell_names(lat, lon, cfg.cell_deg), 0, 0.0, "")
     else:
-        regions, grouped = region_names(np.asarray(region_raw), lat, lon, cfg)
-        if grouped:
+        found = region_names(np.asarray(region_raw), lat, lon, cfg)
+        if found.n_grouped and warn:
             log.warning("%d of %d places have no [split].region_column %r value; they are grouped by location "
-                        "(clusters of about %g km)", grouped, len(lat), cfg.region_column, cfg.region_km)
+                        "(%s)", found.n_grouped, len(lat), cfg.region_column, found.why)
+    regions = found.names
     sides = assign_groups(regions, cfg.fractions, cfg.seed)
     codes = buffer_drop(sides, lat, lon, cfg.buffer_km)
     for code, name in enumerate(SPLITS):
         if cfg.fractions[code] > 0 and len(lat) and not (codes == code).any():
-            why = (f"[split].buffer_km = {cfg.buffer_km:g} drops every training place; lower it"
-                   if name == "train" and (sides == 0).any() else
-                   f"only {len(set(regions.tolist()))} region(s) for three sides; add places or regions, "
-                   f"lower [split].region_km, or set that side's [split].fractions to 0")
-            raise ConfigError(f"the {name} side of the split is empty: {why}")
+            raise ConfigError(f"the {name} side of the split is empty: {_why_empty(cfg, lat, lon, found, sides)}")
     train, test = codes == 0, codes == 2
     d = nearest_km(lat[train], lon[train], lat[test], lon[test])
-    return Split(codes, regions, cfg.kind, int((codes == DROPPED).sum()), grouped,
-                 float(d.min()) if len(d) else float("inf"))
+    return Split(codes, regions, cfg.kind, int((codes == DROPPED).sum()), found.n_grouped,
+                 float(d.min()) if len(d) else float("inf"), found.km, found.why)
+
+
+def _why_empty(cfg: SplitConfig, lat: np.ndarray, lon: np.ndarray, found: Regions, sides: np.ndarray) -> str:
+    """What made a side of the split empty, and what to do."""
+    n_sides = sum(f > 0 for f in cfg.fractions)
+    n_regions = len(set(found.names.tolist()))
+    if (sides == 0).any() and n_regions >= n_sides:
+        return f"[split].buffer_km = {cfg.buffer_km:g} drops every training place; lower it"
+    if len(lat) < n_sides:
+        return (f"only {len(lat)} photo(s), and a split needs at least {n_sides} places apart (one per side; "
+                f"{TARGET_GROUPS * PLACES_PER_GROUP} or more to come near its fractions); add photos")
+    if found.n_grouped == len(lat) and n_regions == 1:
+        return (f"all {len(lat)} photos lie within about {max(spread_km(lat, lon), 0.001):.2g} km of each other, and "
+                f"one place cannot be split into train, validation and test; add photos taken elsewhere in the area")
+    return (f"only {n_regions} region(s) for {n_sides} sides; add places or regions, lower [split].region_km, "
+            f"or set that side's [split].fractions to 0")
+
+
+def choose_batch(train_views: int, largest: int = MAX_BATCH) -> int:
+    """The batch for a training side of ``train_views`` views (what ``area init`` writes and ``train`` falls back to).
+
+    The largest power of two up to ``largest`` that is at most half of them (two steps an epoch at
+    least), and :data:`MIN_TRAIN_VIEWS` at the least.
+
+    Raises:
+        ConfigError: If there are fewer than :data:`MIN_TRAIN_VIEWS` training views: too little to train at all.
+    """
+    if train_views < MIN_TRAIN_VIEWS:
+        raise ConfigError(f"only {train_views} training view(s), and a GAN step needs at least {MIN_TRAIN_VIEWS}; "
+                          f"add photos, or raise the train side's share in [split].fractions")
+    return int(min(max(1 << int(math.log2(max(train_views // 2, 1))), MIN_TRAIN_VIEWS), largest))
 
 
 def region_folds(regions: np.ndarray, k: int, seed: int) -> np.ndarray:

@@ -152,7 +152,7 @@ class GanTrainer:
 
     Raises:
         CheckpointError: If resuming from a checkpoint of another architecture.
-        ConfigError: If there are fewer training views than one batch.
+        ConfigError: If there are too few training views for a GAN step (a batch too big is made smaller).
     """
 
     def __init__(self, area: StudyArea, model_cfg: ModelConfig, train_cfg: TrainConfig, data: PairedData,
@@ -186,8 +186,13 @@ class GanTrainer:
         self._autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and device.type == "cuda")
         self.batches = _Batches(data, model_cfg.image_size, device, model_cfg.n_classes)
         self._ac = bool(model_cfg.n_classes and cfg.ac_weight)
-        if len(self.batches) < cfg.batch_size:
-            raise ConfigError(f"only {len(self.batches)} training views; need at least batch_size={cfg.batch_size}")
+        if len(self.batches) < cfg.batch_size:  # the rule `area init` uses; raises when far too few to train
+            from geogan_core.data.splits import choose_batch
+
+            batch = choose_batch(len(self.batches), cfg.batch_size)
+            log.warning("batch_size %d is more than the %d training views hold; training with batch %d",
+                        cfg.batch_size, len(self.batches), batch)
+            self.cfg = cfg = replace(cfg, batch_size=batch)
 
     def _resume(self, latest: Path) -> None:
         ck = load_checkpoint(latest, "gan")

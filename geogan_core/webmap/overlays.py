@@ -60,6 +60,12 @@ def _clip_bounds(bounds: tuple[tuple[float, float], tuple[float, float]]) -> tup
     return (max(s, -MAX_MERCATOR_LAT), max(w, -180.0)), (min(n, MAX_MERCATOR_LAT), min(e, 180.0))
 
 
+def _mercator_height(bounds: tuple[tuple[float, float], tuple[float, float]], width: int) -> int:
+    """Pixel height of a Web Mercator image of ``bounds`` that is ``width`` pixels across (square pixels)."""
+    (s, w), (n, e) = bounds
+    return int(np.clip(round(width * (_merc_y(n) - _merc_y(s)) / max(math.radians(e - w), 1e-9)), 16, 2 * width))
+
+
 def _hex_rgb(color: str) -> tuple[int, int, int]:
     c = color.lstrip("#")
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
@@ -95,8 +101,7 @@ def render_overlays(area: StudyArea, static_dir: Path, width: int = 2048,
                 for n, t in zip(names, titles, strict=True)]
     stack, landcover = OverheadStack(area), LandCover(area.landcover)
     bounds = _clip_bounds(stack.bounds())
-    (s, w), (n, e) = bounds
-    height = int(np.clip(round(width * (_merc_y(n) - _merc_y(s)) / max(math.radians(e - w), 1e-9)), 16, 2 * width))
+    height = _mercator_height(bounds, width)
     chunk = 256
     layers: dict[str, list[np.ndarray]] = {n: [] for n in names}
     palette = np.zeros((256, 4), np.uint8)
@@ -119,20 +124,26 @@ def render_overlays(area: StudyArea, static_dir: Path, width: int = 2048,
 
 
 def dense_overlays(summary: dict[str, Any], static_dir: Path, width: int = 1024) -> list[Overlay]:
-    """Dense land-cover maps (``results/dense.json``) as Web Mercator PNG overlays, rendered once each."""
+    """Dense land-cover maps (``results/dense.json``) as Web Mercator PNG overlays, rendered once each.
+
+    Each covers its GeoTIFF's own box: the globe for the world's maps, the area's box (in its first
+    layer's CRS) for a regional area's, at ``width`` pixels across and the height that box has.
+    """
     out = []
     for method, info in summary.get("methods", {}).items():
         src = PROJECT_ROOT / info["file"]
         if not src.is_file():
             continue
-        key = hashlib.sha1(f"{file_digest(src)}|{width}".encode()).hexdigest()[:12]
+        raster = Raster.open(src)
+        west, south, east, north = raster.bounds_wgs84()
+        bounds = _clip_bounds(((south, west), (north, east)))
+        height = _mercator_height(bounds, width)
+        key = hashlib.sha1(f"{file_digest(src)}|{width}|{bounds}".encode()).hexdigest()[:12]
         path = Path(static_dir) / "overlays" / f"dense-{method}-{key}.png"
         if not path.is_file():
-            raster = Raster.open(src)
-            lons, lats = _mercator_grid(width, width, slice(0, width))
+            lons, lats = _mercator_grid(width, height, slice(0, height), bounds)
             values, _ = raster.sample(lons, lats, "nearest")
             write_png(probability_colors(values[0]), path)
-        bounds = GLOBE
         out.append(Overlay(f"dense:{method}", f"Predicted urban probability: {method}",
                            f"/app/static/overlays/{path.name}", bounds))
     return out

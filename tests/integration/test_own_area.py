@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from geogan_core.cli import main
 from geogan_core.config import load_config
-from tests.own_area import build_own_area
+from tests.own_area import build_own_area, map_page_after_a_click
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,28 +75,6 @@ def test_five_commands_then_the_map_page(own_area, tmp_path, capsys, monkeypatch
     assert rc == 2 and "trained on study area 'world', not 'europe'" in capsys.readouterr().err
 
     # the Map page on this area: a click generates views
-    import streamlit as st
-
-    import ui.click_map
-
-    def fake_click_map(drawing, marker, center, height, key, on_change):
-        value = {"lat": 48.85, "lng": 2.35}
-        if st.session_state.get(key) != value:
-            st.session_state[key] = value
-            on_change()
-            st.rerun()
-        return value
-
-    monkeypatch.setattr(ui.click_map, "click_map", fake_click_map)
-    monkeypatch.setenv("GEOGAN_CONFIG", str(cfg))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    try:
-        at = AppTest.from_file(str(ROOT / "pages" / "1_Map.py"), default_timeout=240).run()
-        assert not at.exception, at.exception
-        assert any("generated ground views" in m.value for m in at.markdown)
-        images = [img.caption for el in at.get("image") for img in el.proto.imgs]
-        assert len(images) >= 2 + 16 and {"night_lights_merc", "summer_laea"} <= set(images), images
-    finally:
-        st.cache_resource.clear()
-        st.cache_data.clear()
+    at = map_page_after_a_click(cfg, monkeypatch, 48.85, 2.35)
+    images = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert len(images) >= 2 + 16 and {"night_lights_merc", "summer_laea"} <= set(images), images

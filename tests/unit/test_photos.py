@@ -8,8 +8,8 @@ from geogan_core.data.photos import exif_latlon, load_views, read_photo_table
 from geogan_core.errors import DataError, DataNotFoundError
 
 
-def _jpeg_with_gps(path, lat, lon):
-    img = Image.new("RGB", (40, 20), (10, 200, 30))
+def _jpeg_with_gps(path, lat, lon, color=(10, 200, 30), size=(40, 20)):
+    img = Image.new("RGB", size, color)
     exif = Image.Exif()
     gps = {1: "N" if lat >= 0 else "S", 2: (abs(int(lat)), int(abs(lat) % 1 * 60), 0.0),
            3: "E" if lon >= 0 else "W", 4: (abs(int(lon)), int(abs(lon) % 1 * 60), 0.0)}
@@ -61,6 +61,25 @@ class TestLoadViews:
         img[:, 10:30] = 255
         Image.fromarray(img).save(tmp_path / "w.png")
         assert load_views(tmp_path / "w.png", 1, 10).min() > 200
+
+    def test_a_photo_tagged_rotated_is_shown_upright(self, tmp_path):
+        # stored landscape (top half red, bottom half blue); EXIF orientation 6: turn 90 degrees clockwise to view,
+        # so upright it is a portrait photo whose left half is blue and right half red
+        img = np.zeros((20, 40, 3), np.uint8)
+        img[:10] = (255, 0, 0)
+        img[10:] = (0, 0, 255)
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        Image.fromarray(img).save(tmp_path / "r.jpg", exif=exif, quality=95)
+        (view,) = load_views(tmp_path / "r.jpg", 1, 20)
+        assert view[:, :8, 2].mean() > 200 and view[:, :8, 0].mean() < 60  # left: blue
+        assert view[:, -8:, 0].mean() > 200 and view[:, -8:, 2].mean() < 60  # right: red
+
+    def test_portrait_photo_centre_crop(self, tmp_path):
+        img = np.zeros((40, 20, 3), np.uint8)
+        img[10:30] = 255
+        Image.fromarray(img).save(tmp_path / "p.png")
+        assert load_views(tmp_path / "p.png", 1, 10).min() > 200
 
     def test_corrupt(self, tmp_path):
         (tmp_path / "c.jpg").write_bytes(b"\xff\xd8broken")
