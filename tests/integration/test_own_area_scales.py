@@ -102,9 +102,8 @@ def test_single_photos_with_exif_only_work_everywhere(area_env, capsys, monkeypa
     order = [int(p[-8:-4]) for p in data.loc_image]
     for view, i in zip(data.views128, order, strict=True):
         v = view.astype(float)
-        sky = v[:20, :, 2] - v[:20, :, 1]
-        ground = v[-20:, :, 2] - v[-20:, :, 1]
-        assert sky.mean() > ground.mean() + 40, (i, i in rotated)
+        sky, ground = v[:10, :, 2] - v[:10, :, 1], v[-10:, :, 2] - v[-10:, :, 1]  # blue over green or grey
+        assert sky.mean() > ground.mean() + 30, (i, i in rotated)
 
     out, _, _ = _run(capsys, "evaluate", "--config", str(cfg), "--json", str(area_env / "e.json"), "--seeds", "1")
     result = json.loads((area_env / "e.json").read_text())
