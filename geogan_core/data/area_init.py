@@ -302,10 +302,9 @@ def _small_warning(train_views: int) -> list[str]:
     """A warning, with what to do, when the training side is too small to train a GAN."""
     if train_views >= SMALL_TRAIN_VIEWS:
         return []
-    return [f"warning: only {train_views} training views, fewer than the {SMALL_TRAIN_VIEWS} a GAN needs to learn "
-            f"views that differ from place to place (README, Your own study area); add photos (about "
-            f"{-(-SMALL_TRAIN_VIEWS * 10 // 7)} views in all, 70% of them train), or cut panoramas into views "
-            f"(--views-per-image 4)"]
+    return [f"warning: only {train_views} training views: under {SMALL_TRAIN_VIEWS} the discriminator learns them by "
+            f"heart (README, Your own study area); add photos (about {-(-SMALL_TRAIN_VIEWS * 10 // 7)} views in all, "
+            f"70% of them train), or cut panorama strips into views (--views-per-image 4)"]
 
 
 def _skipped_text(skipped: dict[str, int]) -> str:
