@@ -329,6 +329,9 @@ def _why_empty(cfg: SplitConfig, lat: np.ndarray, lon: np.ndarray, found: Region
     if found.n_grouped == len(lat) and n_regions == 1:
         return (f"all {len(lat)} photos lie within about {max(spread_km(lat, lon), 0.001):.2g} km of each other, and "
                 f"one place cannot be split into train, validation and test; add photos taken elsewhere in the area")
+    if found.n_grouped == len(lat):
+        return (f"the {len(lat)} photos lie at only {n_regions} places apart, and a split needs {n_sides}; add photos "
+                f"taken elsewhere in the area")
     return (f"only {n_regions} region(s) for {n_sides} sides; add places or regions, lower [split].region_km, "
             f"or set that side's [split].fractions to 0")
 

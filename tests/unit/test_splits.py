@@ -178,6 +178,11 @@ class TestSplitErrors:
         with pytest.raises(ConfigError, match=r"all 9 photos lie within about .* km of each other"):
             make_split(CFG, lat, lon, np.full(9, ""))
 
+    def test_photos_at_two_places(self):
+        lat, lon = np.r_[np.full(5, 47.5), np.full(5, 48.5)], np.full(10, 11.5)
+        with pytest.raises(ConfigError, match=r"the 10 photos lie at only 2 places apart, and a split needs 3"):
+            make_split(CFG, lat, lon, np.full(10, ""))
+
     def test_buffer_that_empties_train(self):
         lat, lon, raw = _places(n_regions=5, per_region=4)
         with pytest.raises(ConfigError, match=r"train side of the split is empty.*buffer_km"):
