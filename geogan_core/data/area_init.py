@@ -99,10 +99,16 @@ def inspect_raster(path: Path) -> RasterInfo:
                                        f"`gdal_edit.py -a_srs EPSG:4326 -a_ullr W N E S {Path(path).name}`)")
             west, south, east, north = transform_bounds(src.crs, "EPSG:4326", *src.bounds, densify_pts=21)
             res = _ground_res_m(src)
-            return RasterInfo(Path(path).resolve(), src.crs.to_string(), src.count, src.dtypes[0], src.nodata,
+            return RasterInfo(Path(path).resolve(), _crs_name(src.crs), src.count, src.dtypes[0], src.nodata,
                               src.width, src.height, float(res), (west, south, east, north))
     except RasterioIOError as e:
         raise DataError(f"cannot open raster {path} ({e}); is it a GeoTIFF?") from e
+
+
+def _crs_name(crs: Any) -> str:
+    """``EPSG:3035`` when the CRS has an authority code, else its short PROJ string (not a page of WKT)."""
+    name = crs.to_string()
+    return name if ":" in name.split("[")[0] else (crs.to_proj4().replace("=True", "") or name)
 
 
 def _ground_res_m(src: Any) -> float:

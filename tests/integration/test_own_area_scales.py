@@ -51,7 +51,7 @@ def _five_commands(scale: Scale, root, capsys) -> dict:
                                       "--photos", str(root / "photos"), "--landcover", str(root / "landcover.tif"),
                                       "--urban-classes", "13", "--views-per-image", "1" if scale.single else "4",
                                       "--out", str(cfg))
-    assert f"{n} found, {n} kept" in out
+    assert f"{n} found, {n} kept" in out and "landcover landcover.tif: +proj=longlat +ellps=clrk66 +no_defs," in out
     written = {side: (int(p), int(v)) for side, p, v in re.findall(r"(train|val|test) (\d+) places / (\d+) views", out)}
     batch = int(re.search(r"^batch_size = (\d+)$", cfg.read_text(), re.M).group(1))
     assert f"batch_size = {batch}:" in out and batch == choose_batch(written["train"][1])
