@@ -118,7 +118,7 @@ class TestTheAreasOwnScale:
     def test_enough_groups_for_the_fractions(self, n, km):
         lat, lon, raw = _spread_out(n, 48.0, 8.0, km)
         split = make_split(self.CFG, lat, lon, raw)
-        assert split.summary()["regions"] >= min(TARGET_GROUPS, n // 2) >= 10
+        assert split.summary()["regions"] == TARGET_GROUPS
         train = (split.codes == 0).mean()
         assert 0.5 <= train <= 0.8 and (split.codes == 1).any() and (split.codes == 2).any()
         # the groups are as wide as the split says, well under the region_km made for the world
