@@ -239,6 +239,9 @@ def init_area(name: str, overhead: list[Path], photos: Path, out: Path, landcove
             continue
         first_of[digest] = image
         kept.append((image, float(f"{lat:.7f}"), float(f"{lon:.7f}")))  # as the photo table will read them
+    if not rows:
+        raise DataError(f"no usable photo in {photos} ({_skipped_text(skipped)}); give rows with image,lat,lon and "
+                        f"existing images")
     if not kept:
         raise DataError(f"none of the {found} photos lies inside the rasters ({_skipped_text(skipped)}): the photos "
                         f"span {_box(*_photos_box(rows))}, the rasters {_box(*_union(rasters))}; give rasters that "

@@ -62,10 +62,11 @@ def test_the_split_and_batch_it_writes_are_the_ones_data_summary_makes(inputs, c
     split = make_split(area.split, lat, lon, np.array([r.extra["region"] for r in table.records]))
     sides = report.split["sides"]
     for code, name in enumerate(("train", "val", "test")):
-        assert sides[name]["places"] == (split.codes == code).sum() and sides[name]["views"] == 4 * sides[name]["places"]
+        places = sides[name]["places"]
+        assert places == (split.codes == code).sum() and sides[name]["views"] == 4 * places
     assert sides["train"]["places"] >= 10 and sides["val"]["places"] >= 2 and sides["test"]["places"] >= 2
-    assert report.batch_size == choose_batch(sides["train"]["views"]) and f"batch_size = {report.batch_size}" in \
-        out.read_text()
+    assert report.batch_size == choose_batch(sides["train"]["views"])
+    assert f"batch_size = {report.batch_size}" in out.read_text()
     assert report.split["regions"] >= 10 and "region_km" in report.split["location_scale"]
     text = out.read_text()
     assert "# split: train" in text and f"train {sides['train']['places']} places" in text
@@ -132,6 +133,9 @@ def test_bad_photo_folders_get_one_line_and_nothing_written(inputs):
     _jpeg_with_gps(inputs / "far" / "a.jpg", -33.5, 151.25)
     with pytest.raises(DataError, match=r"none of the 1 photos lies inside the rasters .*photos span lat -33.5"):
         init_area("x", [inputs / "rasters"], inputs / "far", out)
+    (inputs / "bad.csv").write_text("image,lat,lon\nmissing.jpg,47.5,11.5\n")
+    with pytest.raises(DataError, match=r"no usable photo in .*bad.csv \(skipped: 1 missing file\)"):
+        init_area("x", [inputs / "rasters"], inputs / "bad.csv", out)
     (inputs / "empty").mkdir()
     (inputs / "empty" / "notes.txt").write_text("no photos here")
     with pytest.raises(DataNotFoundError, match=r"no photo .* in folder .*; put the geotagged JPEGs there"):
