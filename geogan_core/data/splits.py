@@ -34,8 +34,9 @@ TARGET_GROUPS = 12
 one side gets a third or nothing). On 40 seeded clumpy areas of 12 photos this put the sides 0.07 from
 their fractions in all (0.34 with two places a group at the least); of 20 photos 0.12 (0.15)."""
 MIN_TRAIN_VIEWS = 4
-"""Fewest training views a GAN step can use: the modern cGAN's generator step takes a batch in three groups
-(its own noise, a second noise, a second place), so 4 views is the smallest batch with one view in each."""
+"""Fewest training views ``train`` accepts: the modern cGAN's generator step splits a batch into three groups
+(its own noise, a second noise, a second place) of a view each at the least, and every batch ``area init``
+writes is a power of two: 4 is the smallest such batch."""
 SMALL_TRAIN_VIEWS = 32
 """Training sides of fewer views are too small to train a GAN (``area init`` warns). Measured on the demo's
 views (4 a panorama): the modern cGAN at the width ``area init`` writes (32), 300 steps of batch 8 on N training
