@@ -13,9 +13,10 @@ import json
 import numpy as np
 import torch
 
+from geogan_core.checkpoint import default_checkpoints
 from geogan_core.config import load_config
 from geogan_core.data.paired import load_paired
-from geogan_core.inference.models import default_checkpoints, load_gan, read_manifest
+from geogan_core.inference.models import load_gan, read_manifest
 from geogan_core.models.noise import latents
 
 

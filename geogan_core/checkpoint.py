@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import zipfile
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from geogan_core.config import PROJECT_ROOT, StudyArea
 from geogan_core.errors import CheckpointError, GeoGanError
 from geogan_core.fileio import atomic_path, atomic_write_text
 from geogan_core.models.judge import Judge
@@ -27,6 +29,14 @@ from geogan_core.models.scenes import ImageFeatureNet, SceneClassifier, lite0_ba
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+
+
+def default_checkpoints(area: StudyArea | None = None) -> Path:
+    """``GEOGAN_CHECKPOINTS`` if set, else the area's checkpoints folder, else the project's ``checkpoints/``."""
+    env = os.environ.get("GEOGAN_CHECKPOINTS")
+    if env:
+        return Path(env)
+    return area.checkpoints_dir if area is not None and area.checkpoints_dir else PROJECT_ROOT / "checkpoints"
 
 
 def sha256(path: Path) -> str:

@@ -27,7 +27,7 @@ CHECKPOINTS_HELP = "checkpoint folder (default: $GEOGAN_CHECKPOINTS, else checkp
 
 def _checkpoints(args: argparse.Namespace, area: StudyArea | None = None) -> Path:
     """The ``--checkpoints`` folder, else ``GEOGAN_CHECKPOINTS``, else the area's (``[area].checkpoints``)."""
-    from geogan_core.inference.models import default_checkpoints
+    from geogan_core.checkpoint import default_checkpoints
 
     return Path(args.checkpoints) if args.checkpoints else default_checkpoints(area)
 
@@ -197,8 +197,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from geogan_core.evaluation.evaluate import save_heads
-    from geogan_core.evaluation.report import run_evaluation
+    from geogan_core.evaluation.evaluate import run_evaluation, save_heads
 
     explorer = _explorer(args)
     require_landcover(explorer.area, "evaluate (urban vs rural)")
@@ -276,6 +275,26 @@ def _cmd_figure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_retrieve(args: argparse.Namespace) -> int:
+    from geogan_core.inference.alike import alike_places
+
+    explorer = _explorer(args)
+    t0 = time.time()
+    places = alike_places(explorer, args.lat, args.lon, args.k)
+    memory = explorer.retrieval
+    result = {"lat": args.lat, "lon": args.lon, "k": args.k, "key": memory.key,
+              "memory_places": len(memory), "seconds": round(time.time() - t0, 3),
+              "places": [p.to_dict() for p in places],
+              "note": "real photos of training places elsewhere that look alike from above, not of this place"}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for p in places:
+            print(f"{p.rank:>3}. {p.lat:9.4f} {p.lon:10.4f}  {p.distance_km:9,.0f} km away  similarity "
+                  f"{p.similarity:+.3f}  {p.region} ({p.land}, {p.pano_id})")
+    return 0
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     from geogan_core.imaging import grid, write_png
 
@@ -314,9 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=_cmd_data_preview)
 
     t = with_config(sub.add_parser("train", help="train a GAN, the scene classifier or the judge"))
-    t.add_argument("what", choices=["cgan", "ugan", "scenes", "judge"],
-                   help="judge: the from-scratch land-cover CNN that scores generated views")
-    t.add_argument("--arch", choices=["paper", "modern"], default="modern", help="cgan architecture")
+    t.add_argument("what", choices=["cgan", "ugan", "scenes", "judge", "retrieval"],
+                   help="judge: the from-scratch land-cover CNN that scores generated views; retrieval: the "
+                        "cross-view embedding and memory of training places")
+    t.add_argument("--arch", choices=["paper", "modern", "guided"], default="modern",
+                   help="cgan architecture (guided: retrieval-guided, needs checkpoints/retrieval.pt)")
     t.add_argument("--epochs", type=int, default=None)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--batch-size", type=int, default=None)
@@ -367,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("export", help="copy trained runs into checkpoints/ (fp16) and the manifest")
     e.add_argument("--config", default=None, help="study-area TOML: export into its checkpoints folder")
-    e.add_argument("names", nargs="+", choices=["modern", "paper", "ugan", "scenes", "judge"])
+    e.add_argument("names", nargs="+", choices=["modern", "paper", "ugan", "scenes", "judge", "retrieval"])
     e.add_argument("--runs", default=str(PROJECT_ROOT / "runs"), help="folder holding <name>/latest.pt")
     e.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     e.set_defaults(fn=_cmd_export)
@@ -442,6 +463,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="also print a JSON line")
     g.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     g.set_defaults(fn=_cmd_generate)
+
+    rv = with_config(sub.add_parser("retrieve", help="the training places most alike from above (real photos)"))
+    rv.add_argument("--lat", type=float, required=True)
+    rv.add_argument("--lon", type=float, required=True)
+    rv.add_argument("-k", type=int, default=8, help="how many places")
+    rv.add_argument("--json", action="store_true", help="print one JSON object")
+    rv.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
+    rv.set_defaults(fn=_cmd_retrieve)
 
     fg = with_config(sub.add_parser("figure", help="generated views at eight well-known places, every shipped cGAN"))
     fg.add_argument("--out", default="docs/places.png")

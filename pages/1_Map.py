@@ -47,6 +47,12 @@ def get_report(lat: float, lon: float, n: int, seed: int, model: str) -> "gc.Pla
     return gc.describe_place(get_explorer(), lat, lon, n=n, seed=seed, arch=model)
 
 
+@st.cache_resource(max_entries=128, show_spinner=False)
+def get_alike(lat: float, lon: float, k: int) -> list:
+    """Real views of the k training places most alike from above, shared by every session (read only)."""
+    return gc.alike_places(get_explorer(), lat, lon, k)
+
+
 def init_state(models: list[str]) -> None:
     """Session keys (widget keys included), from the link's query parameters on arrival.
 
@@ -87,13 +93,14 @@ with st.sidebar:
     if models:
         if ss.model not in models:
             ss.model = models[0]
-        st.radio("Model", models, key="model", format_func=lambda m: {
-            "modern": "modern cGAN", "paper": "paper cGAN (2018)", "ugan": "unconditional GAN"}.get(m, m))
+        st.radio("Model", models, key="model", format_func=gc.model_title)
     else:
         st.warning("No trained model found: see the home page.")
     st.slider("Views", 1, gc.MAX_VIEWS, key="n")
     st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
     st.button("New samples", help="next seed", on_click=next_seed)
+    st.slider("Places that look alike", 1, 16, 4, key="k_alike",
+              help="real photos of the training places whose overhead patch is most alike")
     st.header("Go to a place")
     with st.form("goto", border=False):
         typed = st.text_input("Latitude, longitude", placeholder="55.75, 37.62")
@@ -155,6 +162,7 @@ def place(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
         settings = {**view.to_query(), "checkpoint": g.checkpoint, "land_cover": rep.land_name}
         c2.download_button("Download settings (JSON)", lambda: json.dumps(settings, indent=2),
                            file_name="geogan_view.json", mime="application/json")
+    alike(rep.lat, rep.lon)
     for note in rep.notes:
         st.info(note)
     st.markdown("**Land cover around the place:** "
@@ -163,6 +171,21 @@ def place(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
                 f"{explorer.area.patch.size_px} x {explorer.area.patch.res_m / 1000:g} km pixels)")
     st.image(gc.data_uris(rep.layers.values()), caption=list(rep.layers), width=96)
     votes_and_photos(view, rep)
+
+
+def alike(lat: float, lon: float) -> None:
+    """Real views of the places that look most alike from above: photos taken elsewhere, labelled so."""
+    st.markdown("**Places that look like this from above** (real photos taken *elsewhere*: the training "
+                "places whose overhead patch is most alike; not photos of this place)")
+    try:
+        places = get_alike(lat, lon, int(ss.k_alike))
+    except gc.GeoGanError as e:
+        st.warning(f"Places that look alike are unavailable here: {e}")
+        return
+    for p in places:
+        st.image(gc.data_uris(p.views), width=96, caption=[
+            f"real photo elsewhere: {p.region or p.pano_id}, {p.distance_km:,.0f} km away, "
+            f"similarity {p.similarity:.2f}"] + [""] * (len(p.views) - 1))
 
 
 def votes_and_photos(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:

@@ -8,6 +8,7 @@ st.set_page_config(page_title="Latent - GeoGAN Explorer", page_icon=":control_kn
 PLACES = gc.WELL_KNOWN_PLACES
 SIGMA = 3.0
 MAX_N = 16
+ALIKE = 6  # places that look alike from above, one real view each
 
 
 @st.cache_resource(show_spinner="Loading the models...")
@@ -18,6 +19,12 @@ def get_editor() -> "gc.LatentEditor":
 @st.cache_data(max_entries=256, show_spinner=False)
 def render(lat, lon, n, seed, arch, edits: tuple, moves: tuple, keep: bool):
     return get_editor().views(lat, lon, n, seed, arch, edits=dict(edits), moves=dict(moves), keep_others=keep)
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def alike(lat: float, lon: float, edits: tuple) -> list:
+    """The places most alike from above to the (edited) condition: read only, shared by every session."""
+    return gc.alike_places(get_editor().ex, lat, lon, ALIKE, dict(edits))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -136,6 +143,14 @@ def sliders_and_views(lat: float, lon: float, arch: str) -> None:
         st.image(gc.data_uris(base), width=96)
         st.markdown("**Edited views**" + ("" if edits or moves else " (move a slider)"))
         st.image(gc.data_uris(edited), width=96)
+        st.markdown("**Places that look like the " + ("edited" if edits else "original") + " condition from "
+                    "above** (real photos taken elsewhere, one view each; the physical sliders change them)")
+        try:
+            places = alike(lat, lon, edits)
+            st.image(gc.data_uris([p.views[0] for p in places]), width=96,
+                     caption=[f"elsewhere: {p.region or p.pano_id}, similarity {p.similarity:.2f}" for p in places])
+        except gc.GeoGanError as e:
+            st.warning(f"Places that look alike are unavailable: {e}")
 
 
 @st.fragment

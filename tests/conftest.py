@@ -132,16 +132,17 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def train_tiny(area, arch, run_dir, epochs=1, model=None, **kw):
-    """Train a width-8 GAN on a study area (a few steps) and return its latest.pt (``model``: ModelConfig keys)."""
+def train_tiny(area, arch, run_dir, epochs=1, model=None, memory=None, **kw):
+    """Train a width-8 GAN on a study area (a few steps) and return its latest.pt (``model``: ModelConfig keys;
+    ``memory``: the retrieval memory a guided GAN or ``neighbour_p`` needs)."""
     from geogan_core.data.paired import load_paired
-    from geogan_core.models.registry import ModelConfig
+    from geogan_core.models.registry import ModelConfig, is_modern
     from geogan_core.training.loop import TrainConfig, train_gan
 
-    mcfg = ModelConfig(arch, in_channels=area.channels, ngf=8, ndf=8, n_classes=17 if arch == "modern" else 0,
+    mcfg = ModelConfig(arch, in_channels=area.channels, ngf=8, ndf=8, n_classes=17 if is_modern(arch) else 0,
                        **(model or {}))
     tcfg = TrainConfig(epochs=epochs, batch_size=8, seed=0, device="cpu", **kw)
-    return train_gan(area, mcfg, tcfg, load_paired(area), run_dir)
+    return train_gan(area, mcfg, tcfg, load_paired(area), run_dir, memory=memory)
 
 
 @pytest.fixture(scope="session")

@@ -23,9 +23,9 @@ from geogan_core.config import PROJECT_ROOT
 from geogan_core.data.splits import split_name
 from geogan_core.errors import DataNotFoundError, InvalidRequestError
 from geogan_core.fileio import atomic_path
-from geogan_core.inference.features import cached_features, real_view_features
 from geogan_core.inference.generate import Explorer
 from geogan_core.models.extract import discriminator_features, image_features
+from geogan_core.models.features import cached_features, real_view_features
 from geogan_core.models.noise import latents
 from geogan_core.progress import ProgressFn
 

@@ -10,6 +10,7 @@ methods that need no GAN training over K region folds, so their numbers rest on 
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from sklearn.metrics import balanced_accuracy_score, confusion_matrix
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from geogan_core.checkpoint import save_checkpoint, sha256, update_manifest
+from geogan_core.checkpoint import read_manifest, save_checkpoint, sha256, update_manifest
 from geogan_core.data.photos import load_views, read_photo_table
 from geogan_core.data.splits import DROPPED, buffer_drop, cell_names, region_folds, region_names
 from geogan_core.errors import DataError, DataNotFoundError
@@ -36,14 +37,14 @@ from geogan_core.evaluation.methods import (
     places_at,
     project_places,
 )
-from geogan_core.evaluation.report import PAPER
+from geogan_core.evaluation.report import PAPER, RESULTS
 from geogan_core.evaluation.stats import bootstrap_ci, resamples
-from geogan_core.fileio import file_digest
+from geogan_core.fileio import atomic_write_text, file_digest
 from geogan_core.inference.generate import Explorer
 from geogan_core.inference.votes import HEADS
 from geogan_core.progress import ProgressFn
 
-__all__ = ["METHODS", "evaluate", "fit_classifier", "save_heads"]
+__all__ = ["METHODS", "evaluate", "fit_classifier", "run_evaluation", "save_heads"]
 
 
 def fit_classifier(x: np.ndarray, y: np.ndarray) -> Pipeline:
@@ -81,10 +82,11 @@ def _csv_places(explorer: Explorer, csv: Path) -> tuple[Places, np.ndarray, str]
 
 def available_methods(explorer: Explorer, names: tuple[str, ...] = METHODS) -> list[str]:
     """Methods (of ``names``) whose models are shipped."""
-    have = set(explorer.available())
+    have = set(explorer.available()) | ({"retrieval"} if "retrieval" in read_manifest(explorer.checkpoints) else set())
     out = []
     for m in names:
-        model = GENERATED[m][0] if m in GENERATED else ("ugan" if m == "unconditional_gan" else None)
+        model = GENERATED[m][0] if m in GENERATED else {"unconditional_gan": "ugan",
+                                                         "retrieved_views": "retrieval"}.get(m)
         if model is None or model in have:
             out.append(m)
     return out
@@ -116,8 +118,10 @@ def paired_accuracy_difference(a: np.ndarray, b: np.ndarray, regions: np.ndarray
 
 
 PAIRS = (("cgan_features", "interpolated_features"), ("cgan_features_paper", "interpolated_features"),
-         ("overhead_plus_cgan", "overhead_only"), ("cgan_images", "interpolated_features"))
-"""Paired differences reported: the paper's claim for both cGANs, and whether views add to the overhead."""
+         ("overhead_plus_cgan", "overhead_only"), ("cgan_images", "interpolated_features"),
+         ("cgan_features", "retrieved_views"), ("cgan_images", "retrieved_views"))
+"""Paired differences reported: the paper's claim for both cGANs, whether views add to the overhead, and
+whether generation beats retrieval (real views of alike places, which also need only the overhead patch)."""
 
 
 def _score(maker: FeatureMaker, method: str, train: Places, y_train: np.ndarray, test: Places, y_test: np.ndarray,
@@ -191,6 +195,14 @@ def evaluate(explorer: Explorer, k: int = 8, n_views: int = 4, seeds: int = 5, t
         out["folds"] = fold_evaluation(explorer, maker, folds, k=k)
     out.update(machine=machine(), date=time.strftime("%Y-%m-%d"), seconds=round(time.time() - t0, 1))
     return out
+
+
+def run_evaluation(explorer: Explorer, path: Path | None = None, progress: ProgressFn | None = None,
+                   **kwargs: Any) -> dict[str, Any]:
+    """Run ``evaluate`` and write its JSON atomically to ``path`` (default ``results/evaluate.json``)."""
+    result = evaluate(explorer, progress=progress, **kwargs)
+    atomic_write_text(Path(path or RESULTS / "evaluate.json"), json.dumps(result, indent=2) + "\n")
+    return result
 
 
 def fold_evaluation(explorer: Explorer, maker: FeatureMaker, folds: int, k: int = 8) -> dict[str, Any]:

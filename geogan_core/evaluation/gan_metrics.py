@@ -31,9 +31,9 @@ from geogan_core.evaluation.stats import (
     kernel_inception_distance,
     mean_pairwise_distance,
 )
-from geogan_core.inference.features import real_view_features
 from geogan_core.inference.generate import Explorer
 from geogan_core.models.extract import image_features
+from geogan_core.models.features import real_view_features
 from geogan_core.progress import ProgressFn
 
 REFERENCE = "paper"  # the other GANs' consistency is also compared with this one, place by place

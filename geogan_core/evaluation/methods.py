@@ -9,6 +9,9 @@
 - ``overhead_only``: statistics of the overhead patch alone (not in the paper);
 - ``overhead_plus_cgan``: those statistics and the cGAN discriminator features together, one
   classifier (do generated views add anything to the overhead imagery they were made from?);
+- ``retrieved_views``: Lite0 features of the real views of the k training places most alike from
+  above (the cross-view retrieval memory): needs only the overhead patch at test time, like the cGAN
+  methods; a training place never retrieves itself;
 - ``real_photos``: Lite0 features of the place's own views (the upper bound where photos exist).
 
 ``cgan_*`` and ``overhead_plus_cgan`` use the modern cGAN; ``cgan_*_paper`` the paper-faithful one.
@@ -22,10 +25,10 @@ import numpy as np
 import torch
 
 from geogan_core.checkpoint import load_image_features
-from geogan_core.inference.features import cached_features, real_view_features
 from geogan_core.inference.generate import Explorer
 from geogan_core.inference.votes import idw, overhead_features
 from geogan_core.models.extract import discriminator_features, image_features
+from geogan_core.models.features import cached_features, real_view_features
 from geogan_core.models.noise import latents
 from geogan_core.progress import ProgressFn
 
@@ -34,7 +37,7 @@ GENERATED = {"cgan_images": ("modern", "lite0"), "cgan_features": ("modern", "di
              "cgan_images_paper": ("paper", "lite0"), "cgan_features_paper": ("paper", "disc"),
              "overhead_plus_cgan": ("modern", "overhead+disc")}
 METHODS = ("interpolated_features", "unconditional_gan", "cgan_images", "cgan_features", "cgan_images_paper",
-           "cgan_features_paper", "overhead_only", "overhead_plus_cgan", "real_photos")
+           "cgan_features_paper", "overhead_only", "overhead_plus_cgan", "retrieved_views", "real_photos")
 CHEAP = ("interpolated_features", "overhead_only", "real_photos")
 """Methods that need no GAN training: they can be refitted on any region fold."""
 
@@ -113,6 +116,11 @@ class FeatureMaker:
         """
         if method == "overhead_only":
             return overhead_features(places.patches)
+        if method == "retrieved_views":
+            pos, _ = self.ex.retrieval.search(np.asarray(places.patches, np.float32), k, skip_self=True)
+            per_view, d = self.real_view_features(), self.data
+            per_place = np.stack([per_view[d.view_loc == i].mean(0) for i in self.ex.retrieval.place])
+            return per_place[pos].mean(1)
         if method == "real_photos":
             if places.index is not None:  # places of the data: their views' features are cached already
                 per_view = self.real_view_features()

@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from geogan_core.config import PROJECT_ROOT
 from geogan_core.errors import DataNotFoundError
 from geogan_core.fileio import atomic_write_text
-from geogan_core.progress import ProgressFn
-
-if TYPE_CHECKING:  # reading results must not import torch and scikit-learn (the Map page's first start)
-    from geogan_core.inference.generate import Explorer
 
 RESULTS = PROJECT_ROOT / "results"
 PAPER = {"interpolated_features": 0.65, "unconditional_gan": 0.68, "cgan_images": 0.70, "cgan_features": 0.73}
@@ -27,6 +23,7 @@ LABELS = {
     "cgan_features_paper": "cGAN discriminator features (paper arch.)",
     "overhead_only": "Overhead patch only (not in paper)",
     "overhead_plus_cgan": "Overhead patch + cGAN D features (not in paper)",
+    "retrieved_views": "Real views of places alike from above (retrieval; not in paper)",
     "real_photos": "The place's own photos (upper bound)",
 }
 SPLIT_RESULTS = {"evaluate": "region split", "evaluate_cells": "10-degree cell split (before)"}
@@ -44,16 +41,6 @@ def load_results(name: str = "evaluate", folder: Path | None = None) -> dict[str
         raise DataNotFoundError(f"{path} not found; run `python -m geogan_core evaluate --json {path}` "
                                 f"(or press Recompute)")
     return dict(json.loads(path.read_text()))
-
-
-def run_evaluation(explorer: Explorer, path: Path | None = None, progress: ProgressFn | None = None,
-                   **kwargs: Any) -> dict[str, Any]:
-    """Run ``evaluate`` and write its JSON atomically to ``path`` (default ``results/evaluate.json``)."""
-    from geogan_core.evaluation.evaluate import evaluate
-
-    result = evaluate(explorer, progress=progress, **kwargs)
-    atomic_write_text(Path(path or RESULTS / "evaluate.json"), json.dumps(result, indent=2) + "\n")
-    return result
 
 
 def method_label(name: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from geogan_core.checkpoint import load_image_features
+from geogan_core.checkpoint import default_checkpoints, load_image_features
 from geogan_core.config import DEFAULT_CONFIG, StudyArea, load_config, require_file
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import CheckpointError, GeoGanError, InvalidRequestError
@@ -29,14 +29,15 @@ from geogan_core.inference.latent import Directions, edit_condition, slerp
 from geogan_core.inference.models import (
     GAN_ARCHS,
     LoadedGAN,
-    default_checkpoints,
     load_gan,
     load_judge,
     load_listed,
     read_manifest,
+    verified_path,
 )
 from geogan_core.inference.votes import LandCoverHeads, Vote, place_votes
 from geogan_core.models.noise import latents
+from geogan_core.retrieval.memory import RetrievalMemory, load_memory
 from geogan_core.timing import stage
 
 MAX_VIEWS = 64
@@ -135,6 +136,21 @@ class Explorer:
                 self._lite0_64 = load_image_features(64)
             return place_votes(heads, lat, lon, patch, result.images if modern and result else None,
                                self.gan("modern").D if modern else None, self._lite0_64 if modern else None)
+
+    @cached_property
+    def retrieval(self) -> RetrievalMemory:
+        """The retrieval memory of the training places (``checkpoints/retrieval.pt``), checked against the data.
+
+        Raises:
+            CheckpointError: If it is not shipped, is corrupt, or was built from other data.
+        """
+        if "retrieval" not in read_manifest(self.checkpoints):
+            raise CheckpointError(f"no retrieval memory in {self.checkpoints}; make it: python -m geogan_core "
+                                  f"train retrieval && python -m geogan_core export retrieval")
+        path = verified_path(self.checkpoints, "retrieval")[0]
+        memory = load_memory(path)
+        memory.check_data(self.data, str(path))
+        return memory
 
     def judge(self) -> torch.nn.Module | None:
         """The from-scratch land-cover judge (None until ``train judge`` and ``export judge`` made it)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,21 +17,14 @@ from geogan_core.checkpoint import (
     scene_classifier_from_checkpoint,
     sha256,
 )
-from geogan_core.config import PROJECT_ROOT, StudyArea
 from geogan_core.errors import CheckpointError, GeoGanError
+from geogan_core.models.registry import ARCHS
 
-GAN_ARCHS = ("modern", "paper", "ugan")
+GAN_ARCHS = tuple(ARCHS)  # every registered GAN; its manifest entry has the same name
 _REMAKE = {"directions": "python -m geogan_core directions",
            "landcover_heads": "python -m geogan_core evaluate --save-heads --json results/evaluate.json",
-           "judge": "python -m geogan_core train judge && python -m geogan_core export judge"}
-
-
-def default_checkpoints(area: StudyArea | None = None) -> Path:
-    """``GEOGAN_CHECKPOINTS`` if set, else the area's checkpoints folder, else the project's ``checkpoints/``."""
-    env = os.environ.get("GEOGAN_CHECKPOINTS")
-    if env:
-        return Path(env)
-    return area.checkpoints_dir if area is not None and area.checkpoints_dir else PROJECT_ROOT / "checkpoints"
+           "judge": "python -m geogan_core train judge && python -m geogan_core export judge",
+           "retrieval": "python -m geogan_core train retrieval && python -m geogan_core export retrieval"}
 
 
 @dataclass
@@ -50,6 +42,11 @@ class LoadedGAN:
     def label(self) -> str:
         """``file@sha256-prefix``: identifies the weights in outputs and downloads."""
         return f"{self.path.name}@{self.sha256[:12]}"
+
+
+def model_title(name: str) -> str:
+    """A GAN's title for people (``modern`` -> "modern cGAN"); other names as they are."""
+    return ARCHS[name].title if name in ARCHS else name
 
 
 def remake_command(name: str) -> str:

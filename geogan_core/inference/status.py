@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geogan_core.checkpoint import read_manifest
+from geogan_core.checkpoint import default_checkpoints, read_manifest
 from geogan_core.config import PROJECT_ROOT, load_config
 from geogan_core.data.summary import data_summary, skipped_warning
 from geogan_core.errors import GeoGanError
-from geogan_core.inference.models import check_listed, default_checkpoints
+from geogan_core.inference.models import check_listed
 
 
 @dataclass

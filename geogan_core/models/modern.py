@@ -74,6 +74,9 @@ class ModernGenerator(nn.Module):
         self.blocks = nn.ModuleList(_ModulatedUp(a, b, w_dim, upsample=upsample)
                                     for a, b in zip(chans[:-1], chans[1:], strict=True))
         self.to_rgb = _up(chans[-1], 3, upsample)
+        # the condition's weight, ramped in by the training loop (0 = unconditional start); not saved:
+        # a trained model always runs at full weight
+        self.register_buffer("cond_weight", torch.ones(()), persistent=False)
 
     def embed(self, patch: torch.Tensor) -> torch.Tensor:
         """Condition code of overhead patches."""
@@ -94,7 +97,7 @@ class ModernGenerator(nn.Module):
         embedding): without it the 100-d noise outweighs a small condition code and the generator
         learns to ignore the place.
         """
-        return self.mapping(torch.cat([_unit_rms(z), _unit_rms(code)], 1))
+        return self.mapping(torch.cat([_unit_rms(z), self.cond_weight * _unit_rms(code)], 1))
 
     def from_w(self, w: torch.Tensor) -> torch.Tensor:
         """Generate views from style vectors ``w`` (where latent directions are applied)."""
@@ -122,6 +125,7 @@ class ModernDiscriminator(nn.Module):
         self.linear = spectral_norm(nn.Linear(self.feature_dim, 1))
         self.project = spectral_norm(nn.Linear(c_dim, self.feature_dim))
         self.classify = nn.Linear(self.feature_dim, n_classes) if n_classes else None
+        self.register_buffer("cond_weight", torch.ones(()), persistent=False)  # as the generator's
 
     def features(self, img: torch.Tensor, patch: torch.Tensor | None = None) -> torch.Tensor:
         """Pooled image features ``(B, feature_dim)`` (mean over space)."""
@@ -132,7 +136,7 @@ class ModernDiscriminator(nn.Module):
         """One real/fake score per image, shape ``(B,)``; with ``aux``, also the land-cover logits."""
         h = self.features(img)
         code = self.encoder(patch)
-        score = self.linear(h).flatten() + (self.project(code) * h).sum(1)
+        score = self.linear(h).flatten() + self.cond_weight * (self.project(code) * h).sum(1)
         if not aux:
             return score
         if self.classify is None:

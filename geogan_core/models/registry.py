@@ -9,6 +9,7 @@ from typing import Any
 from torch import nn
 
 from geogan_core.errors import ConfigError, UnknownNameError
+from geogan_core.models.guided import build_guided
 from geogan_core.models.modern import UPSAMPLING, ModernDiscriminator, ModernGenerator
 from geogan_core.models.paper import PaperDiscriminator, PaperGenerator
 from geogan_core.models.projected import ProjectedDiscriminator
@@ -18,8 +19,9 @@ DISCRIMINATORS = ("conv", "projected")
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Shape of a GAN. ``arch`` is a registered name: ``paper``, ``modern`` or ``ugan``.
+    """Shape of a GAN. ``arch`` is a registered name (``paper``, ``modern``, ``ugan``, ``guided``, ...).
 
+    The options below marked "modern only" hold for every architecture registered in the modern family.
     ``n_classes`` (modern only): land-cover classes of the discriminator's auxiliary head; 0 = none.
     ``upsample`` (modern only): ``transposed`` convs or ``resize`` then conv in the generator.
     ``disc`` (modern only): ``conv`` (strided convs from pixels) or ``projected`` (heads on frozen
@@ -40,18 +42,19 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
             raise UnknownNameError(f"unknown architecture {self.arch!r}; choose one of {sorted(ARCHS)}")
+        modern = ARCHS[self.arch].family == "modern"
         for key in ("in_channels", "z_dim", "ngf", "ndf"):
             if getattr(self, key) <= 0:
                 raise ConfigError(f"model.{key} must be positive, got {getattr(self, key)}")
-        if self.n_classes < 0 or (self.n_classes and self.arch != "modern"):
+        if self.n_classes < 0 or (self.n_classes and not modern):
             raise ConfigError(f"n_classes {self.n_classes} not supported for {self.arch!r} (modern only, >= 0)")
-        if self.upsample not in UPSAMPLING or (self.arch != "modern" and self.upsample != "transposed"):
+        if self.upsample not in UPSAMPLING or (not modern and self.upsample != "transposed"):
             raise ConfigError(f"upsample {self.upsample!r} not supported for {self.arch!r} "
                               f"(modern: one of {UPSAMPLING}; paper/ugan: transposed)")
-        if self.disc not in DISCRIMINATORS or (self.arch != "modern" and self.disc != "conv"):
+        if self.disc not in DISCRIMINATORS or (not modern and self.disc != "conv"):
             raise ConfigError(f"disc {self.disc!r} not supported for {self.arch!r} "
                               f"(modern: one of {DISCRIMINATORS}; paper/ugan: conv)")
-        if self.image_size not in (64, 128) or (self.arch != "modern" and self.image_size != 64):
+        if self.image_size not in (64, 128) or (not modern and self.image_size != 64):
             raise ConfigError(f"image_size {self.image_size} not supported for {self.arch!r} "
                               f"(paper/ugan: 64; modern: 64 or 128)")
 
@@ -61,31 +64,47 @@ class ModelConfig:
 
 
 Builder = Callable[[ModelConfig], tuple[nn.Module, nn.Module]]
-ARCHS: dict[str, Builder] = {}
 
 
-def register(name: str) -> Callable[[Builder], Builder]:
+@dataclass(frozen=True)
+class Arch:
+    """A registered architecture: its builder, title for people, family and shipped file name.
+
+    ``family``: ``modern`` (mapping network, hinge loss, DiffAugment, EMA, land-cover head: the
+    modern options and training defaults apply) or ``dcgan`` (the paper's recipe).
+    """
+
+    build: Builder
+    title: str
+    family: str
+    file: str
+
+
+ARCHS: dict[str, Arch] = {}
+
+
+def register(name: str, title: str, family: str, file: str) -> Callable[[Builder], Builder]:
     """Decorator adding a builder to ``ARCHS``."""
 
     def deco(fn: Builder) -> Builder:
-        ARCHS[name] = fn
+        ARCHS[name] = Arch(fn, title, family, file)
         return fn
 
     return deco
 
 
-@register("paper")
+@register("paper", "paper cGAN (2018)", "dcgan", "cgan-paper.pt")
 def _paper(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     return (PaperGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf),
             PaperDiscriminator(cfg.in_channels, cfg.c_dim, cfg.ndf))
 
 
-@register("ugan")
+@register("ugan", "unconditional GAN", "dcgan", "ugan.pt")
 def _ugan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     return PaperGenerator(cfg.in_channels, cfg.z_dim, 0, cfg.ngf), PaperDiscriminator(cfg.in_channels, 0, cfg.ndf)
 
 
-@register("modern")
+@register("modern", "modern cGAN", "modern", "cgan-modern.pt")
 def _modern(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     return (ModernGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf, image_size=cfg.image_size,
                             upsample=cfg.upsample),
@@ -95,4 +114,12 @@ def _modern(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
 
 def build_gan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     """Build an untrained generator and discriminator for a config."""
-    return ARCHS[cfg.arch](cfg)
+    return ARCHS[cfg.arch].build(cfg)
+
+
+def is_modern(arch: str) -> bool:
+    """Whether a registered architecture is of the modern family (its options and training defaults)."""
+    return arch in ARCHS and ARCHS[arch].family == "modern"
+
+
+register("guided", "retrieval-guided cGAN", "modern", "cgan-guided.pt")(build_guided)

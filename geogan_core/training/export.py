@@ -8,7 +8,7 @@ from typing import Any
 from geogan_core.checkpoint import export_for_inference, load_checkpoint, sha256, update_manifest
 
 FILES = {"modern": "cgan-modern.pt", "paper": "cgan-paper.pt", "ugan": "ugan.pt", "scenes": "scenes.pt",
-         "judge": "judge.pt"}
+         "judge": "judge.pt", "retrieval": "retrieval.pt"}
 
 
 def export_run(name: str, run_dir: Path, folder: Path) -> dict[str, Any]:

@@ -179,8 +179,7 @@ def _run_job(job: Job, pack: Any, work: Path, folder: Path, env: dict[str, Any],
 def _judge(pack: Any, folder: Path, checkpoints: Path | None, work: Path, env: dict[str, Any],
            tiny: bool) -> dict[str, Any]:
     """Bring the shipped judge into ``folder`` when it was trained on the pack's data, else train one."""
-    from geogan_core.checkpoint import read_manifest, update_manifest
-    from geogan_core.inference.models import default_checkpoints
+    from geogan_core.checkpoint import default_checkpoints, read_manifest, update_manifest
     from geogan_core.training.export import export_run
     from geogan_core.training.run import train_command
 

@@ -29,7 +29,8 @@ from geogan_core.config import StudyArea, plain
 from geogan_core.data.paired import PairedData
 from geogan_core.errors import CheckpointError, ConfigError
 from geogan_core.imaging import save_grid
-from geogan_core.models.registry import ModelConfig, build_gan
+from geogan_core.models.registry import ModelConfig, build_gan, is_modern
+from geogan_core.retrieval.memory import RetrievalMemory
 from geogan_core.training import distributed as dist
 from geogan_core.training.losses import class_loss, d_loss, diff_augment, g_loss, mode_seeking
 
@@ -54,6 +55,11 @@ class TrainConfig:
     ac_weight: float | None = None  # land-cover head weight (modern with n_classes > 0): 1.0
     ps_weight: float | None = None  # place seeking: one noise at two places should differ; modern: 1.0
     mm_weight: float = 0.0  # mismatch negatives: D also calls real views with another place's patch fake
+    heading_crops: bool | None = None  # random wrap-around heading crops of panorama strips (+ flips); default on
+    neighbour_p: float | None = None  # D's real view comes from an alike place with this chance; guided: 0.5
+    neighbour_k: int = 5  # alike places (retrieval memory) a real view may come from (IC-GAN's k)
+    ramp_start: int | None = None  # steps: the condition's weight is 0 until here ... (guided: 200)
+    ramp_end: int | None = None  # ... and 1 from here, linear between (transitional cGAN); 0 = no ramp (guided: 600)
     sample_every: int = 1
     keep_every: int = 10
     checkpoint_every: int = 1  # epochs between resumable checkpoints (the last epoch always writes one)
@@ -65,9 +71,13 @@ class TrainConfig:
 
     def resolved(self, arch: str) -> TrainConfig:
         """Fill the architecture's defaults (the paper: BCE, no extras)."""
-        modern = arch == "modern"
+        modern, guided = is_modern(arch), arch == "guided"
         return replace(
             self,
+            heading_crops=True if self.heading_crops is None else self.heading_crops,
+            neighbour_p=self.neighbour_p if self.neighbour_p is not None else (0.5 if guided else 0.0),
+            ramp_start=self.ramp_start if self.ramp_start is not None else (200 if guided else 0),
+            ramp_end=self.ramp_end if self.ramp_end is not None else (600 if guided else 0),
             loss=self.loss or ("hinge" if modern else "bce"),
             diffaug=self.diffaug if self.diffaug is not None else
             (("color", "translation", "cutout") if modern else ()),
@@ -102,18 +112,53 @@ Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 class _Batches:
-    """Training views, their patches and land-cover classes (-1: none) as tensors, shuffled per epoch."""
+    """Training views, their patches and land-cover classes (-1: none) as tensors, shuffled per epoch.
 
-    def __init__(self, data: PairedData, size: int, device: torch.device, n_classes: int) -> None:
+    Each sample is one training view. With ``crops`` a place's views are read as one wrap-around
+    strip (a panorama: its views side by side, in heading order) and the sample is a window of it
+    starting at a random column of its own view: every heading is a valid view of a place whose
+    overhead pixel has none. With ``neighbours`` (``(P, k)`` positions among the training places)
+    the real view comes, with chance ``neighbour_p``, from one of the place's alike places (any
+    heading) while the condition stays the place's own (IC-GAN).
+    """
+
+    def __init__(self, data: PairedData, size: int, device: torch.device, n_classes: int, crops: bool = False,
+                 neighbours: np.ndarray | None = None, neighbour_p: float = 0.0) -> None:
         idx = np.flatnonzero(data.view_mask("train"))
         self.views = torch.from_numpy(np.ascontiguousarray(data.views(size)[idx])).permute(0, 3, 1, 2)
         self.patches = torch.from_numpy(data.patches[data.view_loc[idx]].astype(np.float32))
         cls = data.loc_class[data.view_loc[idx]].astype(np.int64)
         self.classes = torch.from_numpy(np.where((cls >= 0) & (cls < n_classes), cls, -1))
-        self.device = device
+        loc = data.view_loc[idx]
+        places, self.place = np.unique(loc, return_inverse=True)  # each view's training place (position)
+        first = np.searchsorted(loc, places)  # a place's views are contiguous and in heading order
+        self.first, self.count = torch.from_numpy(first), torch.from_numpy(np.diff(np.r_[first, len(loc)]))
+        self.place = torch.from_numpy(self.place)
+        self.heading = torch.arange(len(loc)) - self.first[self.place]
+        self.crops, self.size, self.device = crops, size, device
+        self.neighbours = torch.from_numpy(neighbours) if neighbours is not None else None
+        self.neighbour_p = neighbour_p if neighbours is not None else 0.0
 
     def __len__(self) -> int:
         return len(self.views)
+
+    def real(self, ids: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        """The real images of samples ``ids``: own view or an alike place's, whole or a heading crop."""
+        place, heading = self.place[ids], self.heading[ids]
+        if self.neighbour_p:
+            swap = torch.rand(len(ids), generator=g) < self.neighbour_p
+            pick = self.neighbours[place, torch.randint(0, self.neighbours.shape[1], (len(ids),), generator=g)]
+            place = torch.where(swap, pick, place)
+            heading = torch.where(swap, (torch.rand(len(ids), generator=g) * self.count[place]).long(), heading)
+        s = self.size
+        return self.window(place, heading * s + ((torch.rand(len(ids), generator=g) * s).long() if self.crops else 0))
+
+    def window(self, place: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+        """``size``-wide windows of places' strips from column ``start``, wrapping around: ``(B, 3, S, S)`` uint8."""
+        s = self.size
+        col = (start[:, None] + torch.arange(s)) % (self.count[place, None] * s)
+        view = self.first[place, None] + col // s
+        return self.views[view, :, :, col % s].permute(0, 2, 3, 1)  # (B, cols, 3, rows) -> (B, 3, rows, cols)
 
     def epoch(self, seed: int, epoch: int, batch: int) -> list[Batch]:
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)
@@ -124,7 +169,7 @@ class _Batches:
         mine = order[:n].view(-1, world, per_rank)[:, rank]
         out = []
         for ids in mine:
-            x = self.views[ids].to(self.device).float() / 127.5 - 1
+            x = self.real(ids, g).to(self.device).float() / 127.5 - 1
             flip = torch.rand(len(ids), generator=g) < 0.5
             x[flip.to(self.device)] = x[flip.to(self.device)].flip(-1)
             out.append((x, self.patches[ids].to(self.device), self.classes[ids].to(self.device)))
@@ -149,14 +194,17 @@ class GanTrainer:
         data: The paired dataset (its train split is used).
         run_dir: Folder for checkpoints, samples and ``metrics.jsonl``.
         resume: Continue from ``run_dir/latest.pt`` if it exists.
+        memory: The retrieval memory of the training places: a generator with a ``memory`` (guided) is
+            filled from it, and ``neighbour_p`` draws real views of alike places from it.
 
     Raises:
         CheckpointError: If resuming from a checkpoint of another architecture.
+        ConfigError: If the architecture or ``neighbour_p`` needs a retrieval memory and none is given.
         ConfigError: If there are too few training views for a GAN step (a batch too big is made smaller).
     """
 
     def __init__(self, area: StudyArea, model_cfg: ModelConfig, train_cfg: TrainConfig, data: PairedData,
-                 run_dir: Path, resume: bool = False) -> None:
+                 run_dir: Path, resume: bool = False, memory: RetrievalMemory | None = None) -> None:
         self.area, self.model_cfg, self.data = area, model_cfg, data
         self.cfg = cfg = train_cfg.resolved(model_cfg.arch)
         self.run_dir = Path(run_dir)
@@ -167,6 +215,7 @@ class GanTrainer:
         self.device = device
         torch.manual_seed(cfg.seed)
         G, D = build_gan(model_cfg)
+        neighbours = self._use_memory(G, memory, data)
         self.G, self.D = G.to(device), D.to(device)
         if device.type == "cuda":  # NHWC convolutions are faster on tensor cores
             self.G, self.D = self.G.to(memory_format=torch.channels_last), self.D.to(memory_format=torch.channels_last)
@@ -184,7 +233,8 @@ class GanTrainer:
             self.G_train, self.D_train = torch.compile(self.G_train), torch.compile(self.D_train)
         # spectral norm under bf16 autocast was a suspect in an earlier collapse: only G runs in bf16
         self._autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and device.type == "cuda")
-        self.batches = _Batches(data, model_cfg.image_size, device, model_cfg.n_classes)
+        self.batches = _Batches(data, model_cfg.image_size, device, model_cfg.n_classes, bool(cfg.heading_crops),
+                                neighbours, cfg.neighbour_p or 0.0)
         self._ac = bool(model_cfg.n_classes and cfg.ac_weight)
         if len(self.batches) < cfg.batch_size:  # the rule `area init` uses; raises when far too few to train
             from geogan_core.data.splits import choose_batch
@@ -193,6 +243,29 @@ class GanTrainer:
             log.warning("batch_size %d is more than the %d training views hold; training with batch %d",
                         cfg.batch_size, len(self.batches), batch)
             self.cfg = cfg = replace(cfg, batch_size=batch)
+
+    def _use_memory(self, G: nn.Module, memory: RetrievalMemory | None, data: PairedData) -> np.ndarray | None:
+        """Fill a guided generator's memory; the alike places of each training place when ``neighbour_p``."""
+        needs = [what for what, yes in (("the guided generator", hasattr(G, "memory")),
+                                        ("neighbour_p", bool(self.cfg.neighbour_p))) if yes]
+        if not needs:
+            return None
+        if memory is None:
+            raise ConfigError(f"{' and '.join(needs)} need(s) the retrieval memory: python -m geogan_core train "
+                              f"retrieval && python -m geogan_core export retrieval")
+        memory.check_data(data)
+        train = np.flatnonzero(data.split_mask("train"))
+        if not np.array_equal(memory.place, train):
+            raise ConfigError("the retrieval memory holds other training places than this split; rebuild it: "
+                              "python -m geogan_core train retrieval && python -m geogan_core export retrieval")
+        if hasattr(G, "memory"):
+            G.memory.load_state_dict(memory.module.state_dict())
+        return memory.neighbours(data.patches[train], self.cfg.neighbour_k) if self.cfg.neighbour_p else None
+
+    def condition_weight(self) -> float:
+        """The condition's weight at this step (transitional cGAN: 0 before ``ramp_start``, 1 from ``ramp_end``)."""
+        start, end = self.cfg.ramp_start or 0, self.cfg.ramp_end or 0
+        return 1.0 if end <= 0 else float(np.clip((self.step - start) / max(end - start, 1), 0.0, 1.0))
 
     def _resume(self, latest: Path) -> None:
         ck = load_checkpoint(latest, "gan")
@@ -222,6 +295,10 @@ class GanTrainer:
         """
         cfg, device, z_dim = self.cfg, self.device, self.model_cfg.z_dim
         b = real.shape[0]
+        weight = self.condition_weight()
+        for m in (self.G, self.D):  # models without a condition weight ignore the ramp
+            if hasattr(m, "cond_weight"):
+                m.cond_weight.fill_(weight)
         with torch.no_grad():
             with self._autocast:
                 fake = self.G_train(torch.randn(b, z_dim, device=device), patch)
@@ -267,7 +344,8 @@ class GanTrainer:
         groups = fake.split(n)
         ms = mode_seeking(groups[0], groups[1], zs[0], zs[1]) if cfg.ms_weight else torch.zeros((), device=device)
         pls = mode_seeking(groups[0], groups[-1], ps[0], ps[-1]) if cfg.ps_weight else torch.zeros((), device=device)
-        loss_g = loss_g + (cfg.ms_weight or 0.0) * ms + (cfg.ps_weight or 0.0) * pls
+        # place seeking asks for what the condition can give: nothing while it is ramped out
+        loss_g = loss_g + (cfg.ms_weight or 0.0) * ms + (cfg.ps_weight or 0.0) * weight * pls
         loss_g.backward()
         self.opt_g.step()
         self.step += 1
@@ -345,9 +423,9 @@ class GanTrainer:
 
 
 def train_gan(area: StudyArea, model_cfg: ModelConfig, train_cfg: TrainConfig, data: PairedData,
-              run_dir: Path, resume: bool = False) -> Path:
+              run_dir: Path, resume: bool = False, memory: RetrievalMemory | None = None) -> Path:
     """Train (or resume) one GAN and return the path of its ``latest.pt`` (see ``GanTrainer``)."""
-    return GanTrainer(area, model_cfg, train_cfg, data, run_dir, resume).fit()
+    return GanTrainer(area, model_cfg, train_cfg, data, run_dir, resume, memory).fit()
 
 
 def _fixed_inputs(data: PairedData, cfg: ModelConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

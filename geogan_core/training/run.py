@@ -13,7 +13,7 @@ from geogan_core.config import PROJECT_ROOT, StudyArea, require_landcover
 from geogan_core.data.pack import Pack, check_pack_matches, config_data_key
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import ConfigError
-from geogan_core.models.registry import ModelConfig
+from geogan_core.models.registry import ModelConfig, is_modern
 from geogan_core.training.loop import TrainConfig, train_gan
 
 
@@ -71,6 +71,8 @@ def train_command(area: StudyArea | None, what: str, arch: str = "modern", epoch
         return train_judge(pack.data if pack is not None else load_paired(area),
                            run_dir or PROJECT_ROOT / "runs" / "judge", seed=seed,
                            max_steps=max_steps, **({"epochs": epochs} if epochs is not None else {}))
+    if what == "retrieval":
+        return _train_retrieval(area, pack, run_dir, seed, epochs, max_steps)
     arch = "ugan" if what == "ugan" else arch
     train_raw, model_raw = _tables(config_text)
     train_raw, model_raw = dict(train_raw), dict(model_raw)
@@ -94,9 +96,31 @@ def train_command(area: StudyArea | None, what: str, arch: str = "modern", epoch
     if width is not None:
         mkw.update(ngf=width, ndf=width)
     data = pack.data if pack is not None else load_paired(area)
-    if arch == "modern":
+    if is_modern(arch):
         mkw.setdefault("n_classes", landcover_classes(area, data))
     else:
         mkw.pop("n_classes", None)
     mcfg = ModelConfig(arch=arch, in_channels=area.channels, **mkw)
-    return train_gan(area, mcfg, tcfg, data, run_dir or PROJECT_ROOT / "runs" / arch, resume=resume)
+    memory = None
+    if arch == "guided" or tcfg.neighbour_p:  # the shipped memory of the area's checkpoints folder
+        from geogan_core.checkpoint import default_checkpoints
+        from geogan_core.retrieval.memory import load_memory
+
+        memory = load_memory(default_checkpoints(area) / "retrieval.pt")
+    return train_gan(area, mcfg, tcfg, data, run_dir or PROJECT_ROOT / "runs" / arch, resume=resume, memory=memory)
+
+
+def _train_retrieval(area: StudyArea, pack: Pack | None, run_dir: Path | None, seed: int, epochs: int | None,
+                     max_steps: int) -> Path:
+    """The cross-view embedding and its memory of training places (needs Lite0, so not from a pack)."""
+    from geogan_core.checkpoint import load_image_features
+    from geogan_core.models.features import real_view_features
+    from geogan_core.retrieval.train import RetrievalConfig, train_retrieval
+
+    if pack is not None:
+        raise ConfigError("train retrieval reads the views' Lite0 features, which a pack does not carry; "
+                          "run it with --config on the study area")
+    data = load_paired(area)
+    feats = real_view_features(area.cache_dir, data.arrays_key, data.views64, lambda: load_image_features(64))
+    cfg = replace(RetrievalConfig(seed=seed), **({"epochs": epochs} if epochs is not None else {}))
+    return train_retrieval(data, feats, run_dir or PROJECT_ROOT / "runs" / "retrieval", cfg, max_steps=max_steps)

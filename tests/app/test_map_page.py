@@ -50,7 +50,11 @@ class TestMapPage:
         assert not at.exception
         assert "Urban and built-up" in at.subheader[0].value
         assert any("generated ground views" in m.value for m in at.markdown)
-        assert len(_images(at)) == 5 + 16 + 2 * 4  # patch layers, generated views, two real panoramas
+        # patch layers, generated views, 4 alike places' real views, two nearest real panoramas
+        assert len(_images(at)) == 5 + 16 + 4 * 4 + 2 * 4
+        alike = [c for c, _ in _images(at) if c.startswith("real photo elsewhere")]
+        assert len(alike) == 4 and all("km away" in c and "similarity" in c for c in alike)
+        assert any("Places that look like this from above" in m.value for m in at.markdown)
         assert not at.get("help")
         nearest = at.table[-1].value
         assert len(nearest) == 4 and float(nearest["distance (km)"].iloc[0].replace(",", "")) < 50
@@ -110,3 +114,21 @@ class TestMapPage:
         next(b for b in at.sidebar.button if b.label == "New samples").click().run()
         assert at.sidebar.number_input[0].value == 2 and at.query_params["seed"] == "2"
         assert not at.exception
+
+
+def test_without_a_retrieval_memory_the_rest_still_works(click, monkeypatch, tmp_path):
+    import json
+    import shutil
+
+    for f in (ROOT / "checkpoints").iterdir():
+        if f.name != "retrieval.pt":
+            shutil.copy2(f, tmp_path / f.name)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    del manifest["models"]["retrieval"]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(tmp_path))
+    click["at"] = {"lat": 55.75, "lng": 37.62}
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    assert not at.exception
+    assert any("look alike are unavailable" in w.value and "train retrieval" in w.value for w in at.warning)
+    assert len(_images(at)) == 5 + 16 + 2 * 4

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from geogan_core.config import DEFAULT_CONFIG, load_config
-from geogan_core.evaluation.evaluate import METHODS
-from geogan_core.evaluation.report import run_evaluation
+from geogan_core.evaluation.evaluate import METHODS, run_evaluation
 from geogan_core.inference.generate import Explorer
 from geogan_core.training.export import export_run
+from geogan_core.training.run import train_command
 from tests.conftest import train_tiny
 
 
@@ -44,6 +44,8 @@ def subset(shared_data, tmp_path_factory):
     for arch in ("modern", "paper", "ugan"):
         train_tiny(area, arch, root / "runs" / arch)
         export_run(arch, root / "runs" / arch, root / "ckpt")
+    train_command(area, "retrieval", epochs=2, run_dir=root / "runs" / "retrieval")
+    export_run("retrieval", root / "runs" / "retrieval", root / "ckpt")
     return area, root, test_csv
 
 
@@ -61,6 +63,7 @@ def test_evaluate_writes_all_methods(subset):
     assert set(saved["k_sensitivity"]) == {"1", "3"}
     # intervals over test regions; paired differences for the claim and for what views add to the overhead
     assert saved["n_test_regions"] == saved["methods"]["overhead_only"]["regions"] > 1
+    assert {"cgan_features - retrieved_views", "cgan_images - retrieved_views"} <= set(saved["paired"])
     pair = saved["paired"]["overhead_plus_cgan - overhead_only"]
     plus, only = saved["methods"]["overhead_plus_cgan"]["accuracy"], saved["methods"]["overhead_only"]["accuracy"]
     assert pair["difference"] == pytest.approx(plus - only, abs=1e-3)

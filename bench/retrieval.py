@@ -1,0 +1,67 @@
+"""Cross-view retrieval on the validation regions (to choose) and the test regions (to report).
+
+For each side: R@1/5/10 of the shipped embedding (a view's own place among the side's places)
+beside chance; then the real views of the 8 most alike training places, scored by the judge as
+if a generator had made them, for the learned memory with each key (cross-view ``view``,
+``overhead``, ``both``), the crude overhead descriptor and random training places. Writes
+``results/retrieval.json``:
+    .venv/bin/python bench/retrieval.py [--retrieval runs/retrieval/latest.pt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from geogan_core.checkpoint import load_checkpoint, load_image_features
+from geogan_core.config import PROJECT_ROOT, load_config
+from geogan_core.evaluation.judge_metrics import judge_context, real_scores
+from geogan_core.evaluation.retrieval import neighbours, random_neighbours, recall_scores, score_neighbours
+from geogan_core.inference.generate import Explorer
+from geogan_core.models.crossview import CrossViewNet
+from geogan_core.models.features import real_view_features
+from geogan_core.retrieval.memory import KEYS, RetrievalMemory
+
+SHOWN = ("auc", "auc_ci95", "paired_vs_shuffled", "paired_vs_shuffled_ci95", "kid", "precision", "recall",
+         "two_sample", "nn_train_distance_vs_real", "place_distance_vs_real", "own_view_distance_median",
+         "own_view_distance", "own_view_distance_ci95")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--retrieval", default=str(PROJECT_ROOT / "checkpoints" / "retrieval.pt"))
+    p.add_argument("--json", default=str(PROJECT_ROOT / "results" / "retrieval.json"))
+    args = p.parse_args()
+    area = load_config()
+    explorer = Explorer(area)
+    data, judge = explorer.data, explorer.judge()
+    feats = real_view_features(area.cache_dir, data.arrays_key, data.views64, lambda: load_image_features(64))
+    ckpt = load_checkpoint(Path(args.retrieval), "retrieval")
+    net = CrossViewNet(**ckpt["net_config"])
+    net.load_state_dict(ckpt["net"])
+    train = np.flatnonzero(data.split_mask("train"))
+    memories = {key: RetrievalMemory.build(net, data, feats, train, key) for key in KEYS}
+    out = {"retrieval": Path(args.retrieval).name, "train_config": ckpt["train_config"],
+           "epoch_chosen": ckpt["metrics"]["epoch_chosen"], "stand_in": "8 most alike training places, one view "
+           "each (headings rotate); judge = checkpoints/judge.pt", "sides": {}}
+    for side in ("val", "test"):
+        ctx = judge_context(judge, data, side)
+        side_out = {**recall_scores(ckpt, data, feats, side), "real": real_scores(ctx), "methods": {}}
+        methods = {f"learned ({key})": neighbours(data, ctx.places, "learned", mem) for key, mem in memories.items()}
+        methods["crude descriptor"] = neighbours(data, ctx.places, "crude", None)
+        methods["random training places"] = random_neighbours(data, len(ctx.places))
+        for name, neigh in methods.items():
+            m = score_neighbours(ctx, data, neigh)
+            side_out["methods"][name] = {k: m.get(k) for k in SHOWN}
+            print(side, name, json.dumps(side_out["methods"][name]))
+        out["sides"][side] = side_out
+        print(side, "recall", side_out["recall"], "chance", side_out["chance"])
+    Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+    print(f"written {args.json}")
+
+
+if __name__ == "__main__":
+    main()

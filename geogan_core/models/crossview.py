@@ -1,0 +1,128 @@
+"""The cross-view embedding: overhead patches and ground views in one space (two towers, InfoNCE).
+
+The overhead tower is a small CNN on the patch; the view tower an MLP on frozen
+EfficientNet-Lite0 features of a view (computed once per dataset). Both end on the unit
+sphere, so a dot product is a cosine similarity. Trained by ``retrieval.train``; used by
+``retrieval.memory`` (places that look alike from above) and the retrieval-guided generator.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from geogan_core.models.encoder import ConditionEncoder
+
+VIEW_FEATURES = 1280  # EfficientNet-Lite0's pooled features
+
+
+class OverheadTower(nn.Module):
+    """A small CNN over the whole patch, plus the raw pixels of its central ``center`` x ``center`` window.
+
+    The pooled CNN sees the region; the centre pixels tell apart places of one region whose
+    160-km patches are nearly the same.
+    """
+
+    def __init__(self, in_channels: int, dim: int, width: int, center: int, dropout: float) -> None:
+        super().__init__()
+        self.center = center
+        self.cnn = ConditionEncoder(in_channels, 4 * width, width)
+        self.head = nn.Sequential(nn.LeakyReLU(0.2), nn.Dropout(dropout),
+                                  nn.Linear(4 * width + in_channels * center * center, dim))
+
+    def forward(self, patch: torch.Tensor) -> torch.Tensor:
+        """``(B, C, S, S)`` -> ``(B, dim)`` (not normalised)."""
+        s, c = patch.shape[-1], self.center
+        mid = patch[..., (s - c) // 2: (s + c) // 2, (s - c) // 2: (s + c) // 2].flatten(1) * 2 - 1
+        return self.head(torch.cat([self.cnn(patch), mid], 1))
+
+
+class CrossViewNet(nn.Module):
+    """Two towers into one ``dim``-d unit sphere.
+
+    Args:
+        in_channels: Channels of the overhead patch.
+        dim: Size of the shared embedding.
+        width: Width of the overhead CNN.
+        view_dim: Size of the frozen view features.
+        dropout: Dropout in both towers (few hundred training places: it overfits without).
+        center: Side of the central window whose raw pixels the overhead tower also reads (0: none).
+    """
+
+    def __init__(self, in_channels: int, dim: int = 64, width: int = 32, view_dim: int = VIEW_FEATURES,
+                 dropout: float = 0.2, center: int = 4) -> None:
+        super().__init__()
+        self.in_channels, self.dim, self.width, self.view_dim, self.center = in_channels, dim, width, view_dim, center
+        self.overhead = OverheadTower(in_channels, dim, width, center, dropout)
+        self.view = nn.Sequential(nn.LayerNorm(view_dim), nn.Dropout(dropout), nn.Linear(view_dim, 256),
+                                  nn.GELU(), nn.Linear(256, dim))
+        self.log_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))  # CLIP's learned temperature
+
+    def embed_overhead(self, patch: torch.Tensor) -> torch.Tensor:
+        """``(B, C, S, S)`` patches in [0, 1] -> ``(B, dim)`` unit vectors."""
+        return nn.functional.normalize(self.overhead(patch), dim=1)
+
+    def embed_views(self, feats: torch.Tensor) -> torch.Tensor:
+        """``(B, view_dim)`` Lite0 features -> ``(B, dim)`` unit vectors."""
+        return nn.functional.normalize(self.view(feats), dim=1)
+
+    def config(self) -> dict[str, int]:
+        """The shape, stored in checkpoints."""
+        return {"in_channels": self.in_channels, "dim": self.dim, "width": self.width, "view_dim": self.view_dim,
+                "center": self.center}
+
+
+def info_nce(a: torch.Tensor, b: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE of matching rows of two unit-vector batches (CLIP's loss)."""
+    logits = a @ b.t() * log_scale.clamp(max=math.log(100)).exp()
+    target = torch.arange(len(a), device=a.device)
+    return (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.t(), target)) / 2
+
+
+class PlaceMemory(nn.Module):
+    """Places that look alike from above: the overhead tower plus one key and one value per known place.
+
+    ``keys`` are what a query's overhead embedding is compared with (cosine); ``values`` the places'
+    ground-view embeddings (what they look like down there). Both are buffers whose size follows
+    the memory it was loaded with, so a module built empty loads any memory.
+
+    Args:
+        in_channels: Channels of the overhead patch.
+        dim: Embedding size.
+        width: Width of the overhead CNN.
+        center: Its central window (``CrossViewNet``).
+    """
+
+    def __init__(self, in_channels: int, dim: int = 64, width: int = 32, center: int = 4) -> None:
+        super().__init__()
+        self.overhead = OverheadTower(in_channels, dim, width, center, 0.0)
+        self.register_buffer("keys", torch.zeros(0, dim))
+        self.register_buffer("values", torch.zeros(0, dim))
+
+    def fill(self, net: CrossViewNet, keys: torch.Tensor, values: torch.Tensor) -> PlaceMemory:
+        """Copy a trained net's overhead tower and the memory rows in; returns self."""
+        self.overhead.load_state_dict(net.overhead.state_dict())
+        self.keys, self.values = keys.detach().float().clone(), values.detach().float().clone()
+        return self
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[no-untyped-def]
+        for name in ("keys", "values"):  # resize to the incoming memory before the copy
+            if prefix + name in state_dict:
+                setattr(self, name, torch.zeros_like(state_dict[prefix + name], dtype=torch.float32))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def query(self, patch: torch.Tensor) -> torch.Tensor:
+        """Unit overhead embeddings of patches."""
+        return nn.functional.normalize(self.overhead(patch), dim=1)
+
+    def search(self, patch: torch.Tensor, k: int, skip_above: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``k`` most alike places of each patch: ``(similarities (B, k), indices (B, k))``, best first.
+
+        ``skip_above``: places more similar than this are left out (a training place's own row).
+        """
+        sim = self.query(patch.float()) @ self.keys.t()
+        if skip_above < 1.0:
+            sim = sim.masked_fill(sim > skip_above, -2.0)
+        return sim.topk(min(k, len(self.keys)), dim=1)

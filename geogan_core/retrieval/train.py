@@ -1,0 +1,141 @@
+"""Train the cross-view embedding (``models.crossview``) on the training regions; choose it by R@K on validation.
+
+One step: a batch of training places, each with its overhead patch (randomly flipped and turned:
+a 5 km pixel has no heading) and the frozen Lite0 features of one of its views at random;
+symmetric InfoNCE pulls each patch to its own view and away from the others. After every epoch
+recall@K is measured on the validation regions (each validation view ranks all validation
+places by their overhead embedding); the epoch with the best R@10 is kept. The memory of the
+training places (``retrieval.memory``) is built from the kept weights and saved with them.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from geogan_core.checkpoint import save_checkpoint
+from geogan_core.data.paired import PairedData
+from geogan_core.errors import ConfigError
+from geogan_core.models.crossview import CrossViewNet, info_nce
+from geogan_core.progress import ProgressFn, track
+from geogan_core.retrieval.memory import KEYS, RetrievalMemory, recall_at
+
+log = logging.getLogger(__name__)
+RECALL_K = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Settings of ``train retrieval`` (stored in the checkpoint)."""
+
+    dim: int = 64
+    width: int = 32
+    dropout: float = 0.5
+    center: int = 4
+    epochs: int = 60
+    batch_size: int = 128
+    lr: float = 3e-4
+    weight_decay: float = 0.05
+    seed: int = 0
+    key: str = "overhead"  # what the memory ranks by (KEYS); chosen on validation (bench/retrieval.py)
+
+
+def augment_patches(p: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Random flips and quarter turns of overhead patches (one draw per batch)."""
+    k = int(torch.randint(0, 4, (1,), generator=g))
+    p = torch.rot90(p, k, dims=(2, 3))
+    return p.flip(-1) if bool(torch.rand(1, generator=g) < 0.5) else p
+
+
+@torch.no_grad()
+def embed_places(net: CrossViewNet, data: PairedData, view_feats: np.ndarray,
+                 places: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Overhead embeddings, per-view embeddings and each view's place (position in ``places``)."""
+    net.eval()
+    over = net.embed_overhead(torch.from_numpy(data.patches[places].astype(np.float32))).numpy()
+    views = np.flatnonzero(np.isin(data.view_loc, places))
+    pos = np.searchsorted(places, data.view_loc[views])
+    emb = net.embed_views(torch.from_numpy(np.asarray(view_feats[views], np.float32))).numpy()
+    return over, emb, pos
+
+
+def side_recall(net: CrossViewNet, data: PairedData, view_feats: np.ndarray, side: str = "val",
+                ks: tuple[int, ...] = RECALL_K) -> dict[str, float]:
+    """R@K on one side's regions: each of its views ranks every place of that side by overhead similarity."""
+    places = np.flatnonzero(data.split_mask(side))
+    over, emb, pos = embed_places(net, data, view_feats, places)
+    return recall_at(emb @ over.T, pos, ks)
+
+
+def train_retrieval(data: PairedData, view_feats: np.ndarray, run_dir: Path, cfg: RetrievalConfig = RetrievalConfig(),
+                    max_steps: int = 0, progress: ProgressFn | None = None) -> Path:
+    """Train, choose the epoch on validation R@10, build the memory; returns ``run_dir/latest.pt``.
+
+    Args:
+        data: The paired dataset (train split trains, val split chooses).
+        view_feats: ``(N_views, 1280)`` frozen Lite0 features of every view of ``data``.
+        run_dir: Where ``latest.pt`` goes.
+        cfg: Settings.
+        max_steps: Stop after this many steps (tests).
+        progress: Optional progress callback.
+
+    Raises:
+        ConfigError: If the train or val split has fewer than two places.
+    """
+    t0 = time.time()
+    train = np.flatnonzero(data.split_mask("train"))
+    if len(train) < 2 or data.split_mask("val").sum() < 2:
+        raise ConfigError(f"retrieval needs at least two training and two validation places "
+                          f"(has {len(train)} and {int(data.split_mask('val').sum())}); add photos or check [split]")
+    if cfg.key not in KEYS:
+        raise ConfigError(f"retrieval key {cfg.key!r}: choose one of {KEYS}")
+    torch.manual_seed(cfg.seed)
+    g = torch.Generator().manual_seed(cfg.seed)
+    net = CrossViewNet(data.patches.shape[1], cfg.dim, cfg.width, view_feats.shape[1], cfg.dropout, cfg.center)
+    opt = torch.optim.AdamW(net.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
+    patches = torch.from_numpy(data.patches[train].astype(np.float32))
+    feats = torch.from_numpy(np.asarray(view_feats, np.float32))
+    lo, hi = np.searchsorted(data.view_loc, train), np.searchsorted(data.view_loc, train + 1)
+    first, count = torch.from_numpy(lo), torch.from_numpy(hi - lo)
+    batch = min(cfg.batch_size, len(train))
+    best: tuple[float, int, dict[str, Any], dict[str, float]] = (-1.0, 0, {}, {})
+    history, step = [], 0
+    for epoch in track(range(cfg.epochs), cfg.epochs, "retrieval epochs", progress):
+        net.train()
+        order = torch.randperm(len(train), generator=g)
+        for s in range(0, len(order) - batch + 1, batch):
+            ids = order[s: s + batch]
+            view = first[ids] + (torch.rand(len(ids), generator=g) * count[ids]).long()
+            loss = info_nce(net.embed_overhead(augment_patches(patches[ids], g)), net.embed_views(feats[view]),
+                            net.log_scale)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            if max_steps and step >= max_steps:
+                break
+        recall = side_recall(net, data, view_feats)
+        history.append({"epoch": epoch + 1, "loss": round(loss.item(), 4), **recall})
+        log.info("retrieval epoch %d: %s", epoch + 1, recall)
+        if recall["R@10"] > best[0]:
+            best = (recall["R@10"], epoch + 1, copy.deepcopy(net.state_dict()), recall)
+        if max_steps and step >= max_steps:
+            break
+    net.load_state_dict(best[2])
+    memory = RetrievalMemory.build(net, data, view_feats, train, cfg.key)
+    n_val = int(data.split_mask("val").sum())
+    metrics = {"val": best[3], "chance": {f"R@{k}": round(min(k, n_val) / n_val, 4) for k in RECALL_K},
+               "val_places": n_val, "epoch_chosen": best[1], "history": history}
+    path = Path(run_dir) / "latest.pt"
+    save_checkpoint(path, {"kind": "retrieval", "net": net.state_dict(), "net_config": net.config(),
+                           "train_config": asdict(cfg), "memory": memory.state(), "metrics": metrics,
+                           "seed": cfg.seed, "train_seconds": time.time() - t0,
+                           "data": {"key": data.key, "train_places": int(len(train))}})
+    return path

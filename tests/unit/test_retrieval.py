@@ -1,0 +1,224 @@
+"""Cross-view retrieval, heading crops, alike-place real views and the retrieval-guided generator."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from geogan_core.checkpoint import gan_from_checkpoint, load_checkpoint, save_checkpoint
+from geogan_core.cli import main
+from geogan_core.data.paired import load_paired
+from geogan_core.errors import CheckpointError, ConfigError, InvalidRequestError
+from geogan_core.inference.alike import alike_places
+from geogan_core.inference.generate import Explorer
+from geogan_core.models.crossview import CrossViewNet, PlaceMemory
+from geogan_core.models.registry import ModelConfig, build_gan
+from geogan_core.retrieval.memory import RetrievalMemory, load_memory, recall_at
+from geogan_core.retrieval.train import RetrievalConfig, train_retrieval
+from geogan_core.training.export import export_run
+from geogan_core.training.loop import GanTrainer, TrainConfig, _Batches
+from tests.conftest import train_tiny
+
+
+def _feats(data, seed=0):
+    """Stand-in view features: a place's views share a direction (so retrieval has something to learn)."""
+    rng = np.random.default_rng(seed)
+    place = rng.normal(size=(data.n_locations, 1280))
+    return (place[data.view_loc] + 0.3 * rng.normal(size=(len(data.view_loc), 1280))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def retrieval(tiny_area, trained, tmp_path_factory):
+    """A retrieval run on the tiny area, exported beside the tiny GANs (a copy of their folder)."""
+    root = tmp_path_factory.mktemp("retrieval")
+    data = load_paired(tiny_area)
+    path = train_retrieval(data, _feats(data), root / "runs" / "retrieval", RetrievalConfig(epochs=3, batch_size=4))
+    shutil.copytree(trained / "ckpt", root / "ckpt")
+    export_run("retrieval", root / "runs" / "retrieval", root / "ckpt")
+    return root, path
+
+
+class TestHeadingCrops:
+    def _batches(self, tiny_area, **kw):
+        return _Batches(load_paired(tiny_area), 64, torch.device("cpu"), 0, **kw)
+
+    def test_a_window_wraps_around_the_strip(self, tiny_area):
+        b = self._batches(tiny_area, crops=True)
+        place = torch.tensor([0])
+        last = b.first[0] + b.count[0] - 1  # the strip's last view, then its first again
+        w = b.window(place, (b.count[0] * 64 - 16).reshape(1))[0]
+        assert torch.equal(w[:, :, :16], b.views[last][:, :, 48:])
+        assert torch.equal(w[:, :, 16:], b.views[b.first[0]][:, :, :48])
+        assert torch.equal(b.window(place, torch.tensor([64]))[0], b.views[b.first[0] + 1])
+
+    def test_crops_start_in_the_own_view_and_off_gives_the_views(self, tiny_area):
+        g = torch.Generator().manual_seed(0)
+        ids = torch.arange(len(self._batches(tiny_area)))
+        assert torch.equal(self._batches(tiny_area).real(ids, g), self._batches(tiny_area).views)
+        crops = self._batches(tiny_area, crops=True).real(ids, g)
+        assert crops.shape == (len(ids), 3, 64, 64) and not torch.equal(crops, self._batches(tiny_area).views)
+
+    def test_neighbours_give_the_real_view(self, tiny_area):
+        data = load_paired(tiny_area)
+        places = np.flatnonzero(data.split_mask("train"))
+        nb = np.roll(np.arange(len(places)), 1)[:, None]  # each place's only alike place: the one before it
+        b = self._batches(tiny_area, neighbours=nb, neighbour_p=1.0)
+        ids = torch.arange(len(b))
+        x = b.real(ids, torch.Generator().manual_seed(0))
+        for i in range(len(ids)):
+            q = int(nb[int(b.place[i]), 0])
+            own = b.views[b.first[q]: b.first[q] + b.count[q]]
+            assert any(torch.equal(x[i], v) for v in own)
+
+
+class TestRetrieval:
+    def test_recall_counts_ranks(self):
+        sim = np.array([[0.9, 0.1, 0.5], [0.9, 0.2, 0.5], [0.1, 0.2, 0.3]])
+        assert recall_at(sim, np.array([0, 1, 2]), (1, 2)) == {"R@1": round(2 / 3, 4), "R@2": round(2 / 3, 4)}
+
+    def test_training_records_recall_and_a_memory_of_training_places(self, tiny_area, retrieval):
+        ck = load_checkpoint(retrieval[1], "retrieval")
+        assert set(ck["metrics"]["val"]) == {"R@1", "R@5", "R@10"} and ck["metrics"]["epoch_chosen"] >= 1
+        memory = load_memory(retrieval[1])
+        data = load_paired(tiny_area)
+        assert np.array_equal(memory.place, np.flatnonzero(data.split_mask("train")))
+        pos, sim = memory.search(data.patches[:5].astype(np.float32), 3)
+        assert pos.shape == sim.shape == (5, 3) and np.all(np.diff(sim, axis=1) <= 1e-6)
+
+    def test_a_training_place_can_skip_itself(self, tiny_area, retrieval):
+        memory, data = load_memory(retrieval[1]), load_paired(tiny_area)
+        patches = data.patches[memory.place].astype(np.float32)
+        own, _ = memory.search(patches, 1)
+        assert (own[:, 0] == np.arange(len(memory))).all()  # overhead keys: a place is most alike itself
+        other, _ = memory.search(patches, 1, skip_self=True)
+        assert (other[:, 0] != np.arange(len(memory))).all()
+        nb = memory.neighbours(patches, 2)
+        assert nb.shape == (len(memory), 2) and (nb != np.arange(len(memory))[:, None]).all()
+
+    def test_place_memory_loads_any_size(self, retrieval):
+        memory = load_memory(retrieval[1])
+        empty = PlaceMemory(memory.module.overhead.cnn.net[0].in_channels)
+        assert len(empty.keys) == 0
+        empty.load_state_dict(memory.module.state_dict())
+        assert torch.equal(empty.keys, memory.module.keys)
+
+    def test_alike_places_are_training_places_with_real_views(self, tiny_area, retrieval):
+        ex = Explorer(tiny_area, retrieval[0] / "ckpt")
+        places = alike_places(ex, 51.5, -0.1, 3)
+        train = set(zip(ex.data.loc_lat[ex.data.split_mask("train")].tolist(),
+                        ex.data.loc_lon[ex.data.split_mask("train")].tolist(), strict=True))
+        assert [p.rank for p in places] == [1, 2, 3]
+        assert all((p.lat, p.lon) in train and p.views.shape[1:] == (128, 128, 3) for p in places)
+        assert places[0].distance_km == pytest.approx(0, abs=1) or places[0].distance_km > 0
+        assert places[0].similarity >= places[-1].similarity
+
+    def test_the_condition_edits_change_what_is_retrieved(self, tiny_area, retrieval):
+        ex = Explorer(tiny_area, retrieval[0] / "ckpt")
+        sims = [[p.similarity for p in alike_places(ex, 30.0, 31.2, 4, edits=e)]
+                for e in ({}, {"water": 1.0}, {"snow": 1.0})]
+        assert sims[0] != sims[1] or sims[0] != sims[2]
+
+    def test_bad_requests(self, tiny_area, retrieval, monkeypatch):
+        ex = Explorer(tiny_area, retrieval[0] / "ckpt")
+        n = len(ex.retrieval)
+        with pytest.raises(InvalidRequestError, match=f"between 1 and the {n} training places"):
+            alike_places(ex, 51.5, -0.1, n + 1)
+        monkeypatch.setattr(ex, "patch", lambda lat, lon: (np.zeros((5, 8, 8), np.float32), 0.0))
+        with pytest.raises(InvalidRequestError, match="nodata"):
+            alike_places(ex, 51.5, -0.1, 2)
+
+    def test_a_memory_of_other_data_or_none_is_refused(self, tiny_area, retrieval, tmp_path):
+        shutil.copytree(retrieval[0] / "ckpt", tmp_path / "ckpt")
+        path = tmp_path / "ckpt" / "retrieval.pt"
+        ck = load_checkpoint(path)
+        ck["memory"]["data_key"] = "0123456789abcdef"
+        save_checkpoint(path, ck)
+        from geogan_core.checkpoint import sha256, update_manifest
+
+        update_manifest(tmp_path / "ckpt", "retrieval", {"sha256": sha256(path)})
+        with pytest.raises(CheckpointError, match="built from other data"):
+            _ = Explorer(tiny_area, tmp_path / "ckpt").retrieval
+        with pytest.raises(CheckpointError, match="train retrieval"):
+            _ = Explorer(tiny_area, retrieval[0] / "runs").retrieval  # no manifest there
+
+    def test_cli_retrieve_json(self, tiny_config, retrieval, capsys):
+        assert main(["retrieve", "--config", str(tiny_config), "--checkpoints", str(retrieval[0] / "ckpt"),
+                     "--lat", "48.9", "--lon", "2.3", "-k", "2", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["k"] == 2 and len(out["places"]) == 2 and {"lat", "lon", "distance_km", "similarity"} <= set(
+            out["places"][0])
+        assert main(["retrieve", "--config", str(tiny_config), "--checkpoints", str(retrieval[0] / "ckpt"),
+                     "--lat", "48.9", "--lon", "2.3", "-k", "999"]) == 2
+        assert "training places" in capsys.readouterr().err
+
+
+class TestGuidedGenerator:
+    def _guided(self, tiny_area, retrieval):
+        G, _ = build_gan(ModelConfig("guided", tiny_area.channels, ngf=8, ndf=8))
+        G.memory.load_state_dict(load_memory(retrieval[1]).module.state_dict())
+        return G.eval()
+
+    def test_shapes_determinism_and_what_changes_the_views(self, tiny_area, retrieval):
+        G = self._guided(tiny_area, retrieval)
+        data = load_paired(tiny_area)
+        z = torch.randn(2, G.z_dim, generator=torch.Generator().manual_seed(0))
+        p = torch.from_numpy(data.patches[[0, 0]].astype(np.float32))
+        with torch.no_grad():
+            out = G(z, p)
+            assert out.shape == (2, 3, 64, 64) and torch.equal(out, G(z, p))
+            assert not torch.allclose(out[0], out[1])  # the noise
+            other = torch.from_numpy(data.patches[[3, 3]].astype(np.float32))
+            assert not torch.allclose(out, G(z, other))  # the condition
+            G.memory.values = G.memory.values.flip(0)  # the same places retrieved, other neighbours' views
+            assert not torch.allclose(out, G(z, p))
+
+    def test_an_empty_memory_retrieves_zeros_and_the_ramp_silences_the_place(self, tiny_area, retrieval):
+        G, _ = build_gan(ModelConfig("guided", tiny_area.channels, ngf=8, ndf=8))
+        p = torch.rand(2, tiny_area.channels, 8, 8)
+        assert torch.equal(G.retrieve(p), torch.zeros(2, 64))
+        G.cond_weight.fill_(0.0)
+        z = torch.randn(1, G.z_dim).expand(2, -1)
+        with torch.no_grad():
+            assert torch.allclose(G(z, p)[0], G(z, p)[1])
+
+    def test_trains_with_the_memory_and_ships_it(self, tiny_area, retrieval, tmp_path):
+        latest = train_tiny(tiny_area, "guided", tmp_path / "g",
+                            memory=load_memory(retrieval[1]), max_steps=3)
+        ck = load_checkpoint(latest, "gan")
+        assert ck["train_config"]["neighbour_p"] == 0.5 and ck["train_config"]["heading_crops"] is True
+        G, _, _ = gan_from_checkpoint(latest)
+        assert torch.equal(G.memory.keys, load_memory(retrieval[1]).module.keys)
+
+    def test_needs_a_memory(self, tiny_area, tmp_path):
+        with pytest.raises(ConfigError, match="train retrieval"):
+            GanTrainer(tiny_area, ModelConfig("guided", tiny_area.channels, ngf=8, ndf=8),
+                       TrainConfig(batch_size=8, device="cpu"), load_paired(tiny_area), tmp_path)
+        with pytest.raises(ConfigError, match="neighbour_p"):
+            GanTrainer(tiny_area, ModelConfig("modern", tiny_area.channels, ngf=8, ndf=8),
+                       TrainConfig(batch_size=8, device="cpu", neighbour_p=0.5), load_paired(tiny_area), tmp_path)
+
+    def test_condition_weight_ramps(self, tiny_area, retrieval, tmp_path):
+        t = GanTrainer(tiny_area, ModelConfig("modern", tiny_area.channels, ngf=8, ndf=8),
+                       TrainConfig(batch_size=8, device="cpu", ramp_start=10, ramp_end=20), load_paired(tiny_area),
+                       tmp_path)
+        weights = []
+        for step in (0, 10, 15, 20, 99):
+            t.step = step
+            weights.append(t.condition_weight())
+        assert weights == [0.0, 0.0, 0.5, 1.0, 1.0]
+
+
+def test_crossview_towers_are_unit_vectors():
+    net = CrossViewNet(5, dim=16, width=8)
+    a, b = net.embed_overhead(torch.rand(3, 5, 8, 8)), net.embed_views(torch.randn(3, 1280))
+    assert a.shape == b.shape == (3, 16)
+    assert torch.allclose(a.norm(dim=1), torch.ones(3)) and torch.allclose(b.norm(dim=1), torch.ones(3))
+
+
+def test_memory_state_round_trip(tiny_area, retrieval):
+    memory = load_memory(retrieval[1])
+    again = RetrievalMemory.from_checkpoint({"net_config": load_checkpoint(retrieval[1])["net_config"],
+                                             "memory": memory.state()})
+    assert np.array_equal(again.place, memory.place) and again.key == memory.key
