@@ -336,8 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("what", choices=["cgan", "ugan", "scenes", "judge", "retrieval"],
                    help="judge: the from-scratch land-cover CNN that scores generated views; retrieval: the "
                         "cross-view embedding and memory of training places")
-    t.add_argument("--arch", choices=["paper", "modern", "guided"], default="modern",
-                   help="cgan architecture (guided: retrieval-guided, needs checkpoints/retrieval.pt)")
+    t.add_argument("--arch", default="modern",
+                   help="cgan architecture: a registered name, e.g. paper, modern or guided (retrieval-guided: "
+                        "needs checkpoints/retrieval.pt)")
     t.add_argument("--epochs", type=int, default=None)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--batch-size", type=int, default=None)
@@ -388,7 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("export", help="copy trained runs into checkpoints/ (fp16) and the manifest")
     e.add_argument("--config", default=None, help="study-area TOML: export into its checkpoints folder")
-    e.add_argument("names", nargs="+", choices=["modern", "paper", "ugan", "scenes", "judge", "retrieval"])
+    e.add_argument("names", nargs="+", metavar="NAME",
+                   help="a registered GAN (modern, paper, ugan, guided, ...), scenes, judge or retrieval")
     e.add_argument("--runs", default=str(PROJECT_ROOT / "runs"), help="folder holding <name>/latest.pt")
     e.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     e.set_defaults(fn=_cmd_export)
@@ -458,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--lon", type=float, required=True)
     g.add_argument("-n", type=int, default=16)
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--arch", choices=["paper", "modern"], default="modern")
+    g.add_argument("--arch", default="modern", help="a shipped cGAN of the manifest: modern, paper, guided, ...")
     g.add_argument("--out", default="grid.png")
     g.add_argument("--json", action="store_true", help="also print a JSON line")
     g.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)

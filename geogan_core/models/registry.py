@@ -80,7 +80,7 @@ class Arch:
     file: str
 
 
-ARCHS: dict[str, Arch] = {}
+ARCHS: dict[str, Arch] = {}  # in registration order: the app lists models in this order when untied
 
 
 def register(name: str, title: str, family: str, file: str) -> Callable[[Builder], Builder]:
@@ -93,6 +93,14 @@ def register(name: str, title: str, family: str, file: str) -> Callable[[Builder
     return deco
 
 
+@register("modern", "modern cGAN", "modern", "cgan-modern.pt")
+def _modern(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
+    return (ModernGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf, image_size=cfg.image_size,
+                            upsample=cfg.upsample),
+            (ProjectedDiscriminator if cfg.disc == "projected" else ModernDiscriminator)(
+                cfg.in_channels, cfg.c_dim, cfg.ndf, image_size=cfg.image_size, n_classes=cfg.n_classes))
+
+
 @register("paper", "paper cGAN (2018)", "dcgan", "cgan-paper.pt")
 def _paper(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     return (PaperGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf),
@@ -102,14 +110,6 @@ def _paper(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
 @register("ugan", "unconditional GAN", "dcgan", "ugan.pt")
 def _ugan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     return PaperGenerator(cfg.in_channels, cfg.z_dim, 0, cfg.ngf), PaperDiscriminator(cfg.in_channels, 0, cfg.ndf)
-
-
-@register("modern", "modern cGAN", "modern", "cgan-modern.pt")
-def _modern(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
-    return (ModernGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf, image_size=cfg.image_size,
-                            upsample=cfg.upsample),
-            (ProjectedDiscriminator if cfg.disc == "projected" else ModernDiscriminator)(
-                cfg.in_channels, cfg.c_dim, cfg.ndf, image_size=cfg.image_size, n_classes=cfg.n_classes))
 
 
 def build_gan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:

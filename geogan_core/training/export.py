@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from geogan_core.checkpoint import export_for_inference, load_checkpoint, sha256, update_manifest
+from geogan_core.errors import UnknownNameError
+from geogan_core.models.registry import ARCHS
 
-FILES = {"modern": "cgan-modern.pt", "paper": "cgan-paper.pt", "ugan": "ugan.pt", "scenes": "scenes.pt",
-         "judge": "judge.pt", "retrieval": "retrieval.pt"}
+FILES = {**{name: arch.file for name, arch in ARCHS.items()},
+         "scenes": "scenes.pt", "judge": "judge.pt", "retrieval": "retrieval.pt"}
 
 
 def export_run(name: str, run_dir: Path, folder: Path) -> dict[str, Any]:
@@ -16,7 +18,12 @@ def export_run(name: str, run_dir: Path, folder: Path) -> dict[str, Any]:
 
     Returns:
         The manifest entry written.
+
+    Raises:
+        UnknownNameError: If ``name`` is not a registered GAN, scenes, judge or retrieval.
     """
+    if name not in FILES:
+        raise UnknownNameError(f"cannot export {name!r}: choose one of {sorted(FILES)}")
     src = Path(run_dir) / "latest.pt"
     ckpt = load_checkpoint(src)
     dst = Path(folder) / FILES[name]

@@ -7,6 +7,8 @@ from streamlit.testing.v1 import AppTest
 from geogan_core.checkpoint import update_manifest
 from geogan_core.evaluation.directions import fit_directions
 from geogan_core.inference.generate import Explorer
+from geogan_core.training.export import export_run
+from geogan_core.training.run import train_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "2_Latent.py")
@@ -20,6 +22,8 @@ def tiny_checkpoints(tiny_area, trained, tmp_path_factory):
     shutil.copy(ROOT / "checkpoints" / "scenes.pt", folder / "scenes.pt")
     update_manifest(folder, "scenes", {"file": "scenes.pt", "kind": "scenes"})
     fit_directions(Explorer(tiny_area, folder), samples=96, check=8, n_pca=3)
+    train_command(tiny_area, "retrieval", epochs=2, run_dir=folder.parent / "retrieval")
+    export_run("retrieval", folder.parent / "retrieval", folder)
     return folder
 
 
@@ -64,3 +68,14 @@ class TestLatentPage:
     def test_interpolation_gif(self, page):
         at = page.run()
         assert any(b.label == "Download GIF" for b in at.get("download_button"))
+
+    def test_places_alike_from_above_follow_the_physical_sliders(self, page):
+        at = page.run()
+
+        def captions():
+            return [img.caption for el in at.get("image") for img in el.proto.imgs if img.caption.startswith("elsewhere")]
+
+        before = captions()
+        assert len(before) == 6 and all("similarity" in c for c in before)
+        at.slider(key="e_snow").set_value(1.0).run()
+        assert not at.exception and len(captions()) == 6 and captions() != before

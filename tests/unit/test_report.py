@@ -118,3 +118,7 @@ def test_recipes_table_lists_each_recipe_with_its_settings():
     text = recipes_table(res)
     assert "val regions" in text and "| shipped modern | as shipped | 30 (29 min) | 0.74 [0.62, 0.79] |" in text
     assert "| modern-resize | upsample=resize | 20 (29 min) |" in text and "| 0.28 |" in text
+    res["recipes"]["retrieval control"] = {"settings": {"retrieval": "abc"}, "judge": {
+        **judge, "two_sample": {"accuracy": 0.65}, "nn_train_distance_vs_real": 0.0}}
+    assert "| retrieval control | retrieval=abc | - | 0.74 [0.62, 0.79] |" in recipes_table(res)
+    assert "| 65.0% | 0 | - | - | - |" in recipes_table(res)
