@@ -73,7 +73,8 @@ class TestLatentPage:
         at = page.run()
 
         def captions():
-            return [img.caption for el in at.get("image") for img in el.proto.imgs if img.caption.startswith("elsewhere")]
+            return [img.caption for el in at.get("image") for img in el.proto.imgs
+                    if img.caption.startswith("elsewhere")]
 
         before = captions()
         assert len(before) == 6 and all("similarity" in c for c in before)
