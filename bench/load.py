@@ -1,44 +1,53 @@
-"""Load test in real browsers: N concurrent Chromium sessions on the Map and Latent pages.
+"""Load test at the server: simulated sessions that speak Streamlit's protocol, one real browser beside them.
 
-    .venv/bin/python bench/load.py --sessions 5 --minutes 2 --json bench/load.json
+    .venv/bin/python bench/load.py --sessions 1 5 10 20 --seconds 60 --think 0 --json bench/load.json
+    .venv/bin/python bench/load.py --processes 2 --sessions 20 --think 2 --json bench/load-proxy.json
+    .venv/bin/python bench/load.py --check-browser 20 --json bench/load-check.json
 
-Starts the real app (app.py) once with the same harness as the browser tests
-(tests/e2e/harness.py: ``streamlit run`` on a free 127.0.0.1 port, Debian's chromium
-with host resolution limited to this machine), loads the Map page once, and then runs
-``--sessions`` headless Chromium sessions at the same time, one process each (Playwright's
-sync API must not be shared between threads), for ``--minutes``:
+Starts the real app (app.py) once with the browser tests' harness (tests/e2e/harness.py:
+``streamlit run`` on a free 127.0.0.1 port), or ``--processes N`` of them behind nginx with session
+affinity (bench/proxy.py), opens the Map and Latent pages once to warm it up, and then measures
+each ``--sessions`` count in turn for ``--seconds``:
 
-* odd sessions (1, 3, 5, ...) click land places on the Map page, each session starting
-  at a different place of ``map_latency.places()``, and time the mouse click to the first
-  generated image of the NEW place being loaded and displayed (as bench/map_latency.py);
-* even sessions (2, 4, ...) open the Latent page (each at its own place and seed) and
-  move the physical-edit sliders one step with the keyboard (focus the thumb, ArrowRight
-  or ArrowLeft), timing the key press to the first new image under "Edited views".
+* the simulated sessions (bench/streamlit_client.py: the websocket stream and the ``BackMsg`` /
+  ``ForwardMsg`` classes of the ``streamlit`` package, all in this process's event loop): odd
+  ones click land places on the Map page (the click component's value, key "map"; every click a
+  place no session clicked before), even ones move the Latent page's edit sliders one step
+  (those in its columns, not in a collapsed expander; bouncing at the ends). Each step times the
+  first generated image message (the Map's "N generated ground views", the Latent page's "Edited
+  views") and the end of the run, and checks that the value reached the script (the Map's
+  subheader names the clicked place; the Latent query string holds the slider's new value);
+* one headless Chromium session beside them (a process of its own, Playwright), clicking Map
+  places as a person does: mouse click to the new place's first image on screen.
 
-Steps follow each other at once (a closed loop: the five sessions keep the 2 cores saturated),
-or ``--think`` seconds apart, as people who look at each result before the next click.
-A step begun before the end of the window is finished. Errors (the script exits 1 when
-there is any): a step that timed out or failed, a ``stException`` on the page, a request
-to any host but 127.0.0.1, a failed local request (4xx/5xx or a network error) other than
-``net::ERR_ABORTED`` (a navigation cancelling loads in flight) and Streamlit's own
-base-path probes (see ``harness.STREAMLIT_PROBE_RE``). Over the window it also reports the CPU
-seconds of the server and of everything else (the browsers), and the server's stage timers
-(``GEOGAN_TIMINGS``) per stage. The server's memory is the summed
-RSS of the streamlit process and all its descendants, read from /proc: after the first
-page load ("before"), once every session has its page open ("ready"), halfway through
-the window ("mid"), its peak (sampled every 2 s), and after the sessions ended ("after").
+Steps follow each other as soon as the run ended (a closed loop) or ``--think`` seconds apart
+(people looking at each result). A step begun before the end of the window is finished; every
+wait is bounded by ``--timeout``. Errors: a step that failed or timed out, a check that failed,
+an exception or error alert on the page, for the browser also a failed local request or any
+request to another host. For each count it reports p50/p95 per action, the errors, the CPU
+seconds of the server, of this generator and of the browser, the server's memory (summed RSS of
+its processes, from /proc) when every session has its page open ("warm"), halfway ("mid"), at the
+end of the window ("end") and its peak, and the server's stage timers (``GEOGAN_TIMINGS``).
+
+``--check-browser K`` checks the generator against the browser on a quiet server: K clicks each,
+alternating, every click a new place; it reports both medians and their difference.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
+import math
 import multiprocessing as mp
 import os
+import resource
 import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,31 +55,35 @@ sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 
 from harness import (  # noqa: E402
-    SLIDER_INPUT,
     STREAMLIT_PROBE_RE,
-    HarnessError,
     chromium_page,
     generated_images,
-    images_after,
     pick_map_point,
-    slider_state,
     streamlit_app,
     wait_for_map,
     wait_for_new_images,
-    wait_for_new_images_after,
     wait_for_place,
 )
-from map_latency import machine, percentile, places, save_result  # noqa: E402
+from map_latency import PLACES, machine, percentile, save_result  # noqa: E402
+from proxy import apps_behind_proxy  # noqa: E402
+from streamlit_client import ProtocolError, Session, json_state, slider_state  # noqa: E402
 
-EDITED = r"^Edited views"  # the markdown above the Latent page's edited views
-LATENT_SEEDS_PLACES = [(55.75, 37.62), (-25.0, 133.0), (38.5, -98.0), (16.0, 8.0), (-3.1, -60.0), (46.6, 8.0)]
-# The Latent page's edit sliders are in its left column (not the sidebar's "Views" slider, nor
-# the interpolation's "Frames" below); those in a collapsed expander are hidden and skipped.
-LATENT_SLIDERS = '[data-testid="stMain"] [data-testid="stColumn"] [data-testid="stSlider"]'
+GENERATED = r"^\*\*\d+ generated ground views"  # the markdown above the Map page's generated views
+EDITED = r"^\*\*Edited views"  # the markdown above the Latent page's edited views
+LATENT_PLACES = [(55.75, 37.62), (-25.0, 133.0), (38.5, -98.0), (16.0, 8.0), (-3.1, -60.0), (46.6, 8.0)]
 SAMPLE_EVERY_S = 2.0
+MAX_STEPS = 100_000  # per session and window: the deadline ends a window long before
 
 
-# --- memory of the server (/proc) ---
+def load_place(session: int, step: int) -> tuple[float, float]:
+    """A land place for a session's step, never the same twice: a base place of ``map_latency.PLACES``
+    moved up to 2 degrees along a low-discrepancy sequence (so no click hits another's cached report)."""
+    k = session * 10_007 + step
+    lat, lon = PLACES[k % len(PLACES)]
+    return (round(lat + 4 * ((k * 0.6180339887) % 1) - 2, 4), round(lon + 4 * ((k * 0.4142135624) % 1) - 2, 4))
+
+
+# --- the server's processes in /proc: memory and CPU ---
 
 
 def _children() -> dict[int, list[int]]:
@@ -88,9 +101,9 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants."""
-    tree, todo, out = _children(), [pid], []
+def tree_pids(pids: list[int]) -> list[int]:
+    """``pids`` and all their descendants."""
+    tree, todo, out = _children(), list(pids), []
     while todo:
         p = todo.pop()
         out.append(p)
@@ -98,53 +111,38 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-CPU_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+def tree_rss_mib(pids: list[int]) -> float:
+    """Summed RSS (MiB) of ``pids`` and all their descendants."""
+    total_kb = 0
+    for p in tree_pids(pids):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+                    break
+    return round(total_kb / 1024, 1)
 
 
-def machine_cpu() -> dict[str, float]:
-    """The machine's CPU seconds so far per kind (/proc/stat)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    values = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    return {k: int(v) / tick for k, v in zip(CPU_FIELDS, values, strict=False)}
+def tree_cpu_s(pids: list[int]) -> float:
+    """CPU seconds so far of ``pids`` and their descendants (those still alive)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for p in tree_pids(pids):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
-def cpu_by_program() -> dict[int, tuple[str, float]]:
-    """pid -> (program name, CPU seconds so far) for every process on the machine."""
-    tick, out = os.sysconf("SC_CLK_TCK"), {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            name, fields = stat[stat.index("(") + 1: stat.rindex(")")], stat.rsplit(")", 1)[1].split()
-            out[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
-    return out
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy (all but idle and iowait, /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_delta_by_program(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict:
-    """CPU seconds between two ``cpu_by_program`` readings, summed per program name (largest first)."""
-    per: dict[str, float] = {}
-    for pid, (name, secs) in after.items():
-        per[name] = per.get(name, 0.0) + secs - before.get(pid, (name, 0.0))[1]
-    return {k: round(v, 1) for k, v in sorted(per.items(), key=lambda kv: -kv[1]) if v >= 0.5}
-
-
-def cpu_reading(pid: int) -> tuple[float, dict[int, tuple[str, float]], dict[str, float]]:
-    """CPU seconds so far: of ``pid``'s tree, of every process (``cpu_by_program``) and of the machine by kind."""
-    programs = cpu_by_program()
-    return sum(programs[p][1] for p in _tree(pid) if p in programs), programs, machine_cpu()
-
-
-def _cpu_report(pid: int, seconds: float, start: tuple) -> dict:
-    """CPU seconds since ``start`` (a ``cpu_reading``)."""
-    (server0, programs0, kinds0), (server1, programs1, kinds1) = start, cpu_reading(pid)
-    busy = sum(kinds1.values()) - sum(kinds0.values()) - sum(kinds1[k] - kinds0[k] for k in ("idle", "iowait"))
-    return {"seconds": round(seconds, 1), "server": round(server1 - server0, 1),
-            "browsers_and_rest": round(busy - (server1 - server0), 1),
-            "available": round(seconds * (os.cpu_count() or 1), 1),
-            "by_program": cpu_delta_by_program(programs0, programs1),
-            "machine_by_kind": {k: round(kinds1[k] - kinds0[k], 1) for k in kinds1}}
+def own_cpu_s() -> float:
+    """CPU seconds of this process (the generator's event loop and its /proc sampling)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def stage_stats(timings: Path, start: float, end: float) -> dict[str, dict]:
@@ -159,46 +157,94 @@ def stage_stats(timings: Path, start: float, end: float) -> dict[str, dict]:
                 "total_s": round(sum(v), 2)} for k, v in sorted(per.items())}
 
 
-def tree_rss_mib(pid: int) -> tuple[float, int]:
-    """Summed RSS (MiB) of ``pid`` and all its descendants, and how many processes that is."""
-    tree = _children()
-    todo, total_kb, count = [pid], 0, 0
-    while todo:
-        p = todo.pop()
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total_kb += int(line.split()[1])
-                break
-        count += 1
-        todo.extend(tree.get(p, []))
-    return round(total_kb / 1024, 1), count
+def stats(xs: list[float]) -> dict:
+    """n, p50, p95, min and max of some seconds."""
+    if not xs:
+        return {"n": 0}
+    return {"n": len(xs), "p50": round(percentile(xs, 50), 3), "p95": round(percentile(xs, 95), 3),
+            "min": round(min(xs), 3), "max": round(max(xs), 3)}
 
 
-# --- one browser session (a process of its own) ---
+# --- the simulated sessions (this process, one event loop) ---
 
 
-def _exception_text(page) -> str | None:
-    """The text of the first ``stException`` on the page, or None."""
-    exc = page.locator('[data-testid="stException"]')
-    if exc.count() == 0:
-        return None
+async def map_step(s: Session, target: tuple[float, float]) -> dict:
+    """Click ``target`` on the Map page: the click component's value, as the map's frontend sends it."""
+    widget = s.find("component_instance", key="map")
+    lat, lon = target
+    run = await s.change(widget, json_state(widget.id, {"lat": lat, "lng": lon, "at": int(time.time() * 1000)}),
+                         image_after=GENERATED)
+    shown = f"{lat:.4f}, {lon:.4f}: "
+    if not any(t.startswith(shown) for t in run.texts):
+        run.errors.append(f"the page did not show the clicked place {shown!r}")
+    if run.first_image_s is None:
+        run.errors.append("no generated image came")
+    return {"first_image_s": run.first_image_s, "end_s": run.end_s, "errors": run.errors, "what": shown[:-2]}
+
+
+async def latent_step(s: Session, k: int, directions: dict[str, int]) -> dict:
+    """Move the ``k``-th edit slider (cyclically) one step, bouncing at the ends."""
+    sliders = sorted((w for w in s.widgets.values() if w.kind == "slider" and w.path[0] == 0
+                      and s.inside(w, "column") and not s.inside(w, "expandable")), key=lambda w: w.path)
+    if not sliders:
+        raise ProtocolError("no edit sliders in the Latent page's columns")
+    w = sliders[k % len(sliders)]
+    value, sign = s.value(w), directions.get(w.id, 1)
+    if not w.proto.min <= value + sign * w.proto.step <= w.proto.max:
+        sign = -sign
+    directions[w.id] = sign
+    new = round(value + sign * w.proto.step, 9)
+    run = await s.change(w, slider_state(w.id, new), image_after=EDITED)
+    in_url = f"{w.key}={new:g}" in s.query_string.split("&")
+    if in_url != (new != 0):
+        run.errors.append(f"the page's query string {s.query_string!r} does not say {w.key}={new:g}")
+    if run.first_image_s is None:
+        run.errors.append("no edited image came")
+    return {"first_image_s": run.first_image_s, "end_s": run.end_s, "errors": run.errors,
+            "what": f"{w.label} {value:g} -> {new:g}"}
+
+
+async def simulated_session(index: int, base_url: str, ready: asyncio.Queue, go: asyncio.Event,
+                            deadline: list[float], think_s: float, timeout_s: float) -> dict:
+    """One simulated session: open its page, report ready, then step until the deadline."""
+    kind = "map" if index % 2 else "latent"
+    result: dict = {"session": index, "kind": kind, "steps": [], "errors": []}
+    s = Session(base_url, timeout_s)
+    directions: dict[str, int] = {}
     try:
-        return exc.first.inner_text(timeout=5_000)[:500]
-    except Exception:  # it may vanish on a rerun
-        return "<stException>"
+        if kind == "map":
+            await s.open("Map")
+        else:
+            lat, lon = LATENT_PLACES[(index // 2 - 1) % len(LATENT_PLACES)]
+            await s.open("Latent", f"lat={lat}&lon={lon}&seed={index // 2 - 1}", image_after=EDITED)
+    except (ProtocolError, OSError) as e:
+        result["errors"].append(f"opening the {kind} page: {e}")
+    await ready.put(index)
+    if result["errors"]:
+        await s.close()
+        return result
+    await go.wait()
+    for k in range(MAX_STEPS):
+        if time.time() >= deadline[0]:
+            break
+        try:
+            step = await (map_step(s, load_place(index, k)) if kind == "map" else latent_step(s, k, directions))
+            result["steps"].append({key: step[key] for key in ("first_image_s", "end_s", "what")})
+            result["errors"] += [f"step {k + 1} ({step['what']}): {e}" for e in step["errors"]]
+        except (ProtocolError, KeyError, OSError) as e:
+            result["errors"].append(f"step {k + 1}: {type(e).__name__}: {e}")
+            break  # the session's state is unknown: it stops, its error counts
+        if think_s > 0:
+            await asyncio.sleep(max(0.0, min(think_s, deadline[0] - time.time())))
+    await s.close()
+    return result
 
 
-def _open_map(page, base_url: str, timeout_ms: float) -> None:
-    page.goto(f"{base_url}/Map", wait_until="domcontentloaded")
-    wait_for_map(page, timeout_ms=timeout_ms)
+# --- the browser beside them (a process of its own: Playwright's sync API) ---
 
 
-def _map_step(page, target: tuple[float, float], timeout_ms: float) -> dict:
-    """Click ``target`` on the map; time the click to the new place's first generated image."""
+def browser_click(page, target: tuple[float, float], timeout_ms: float) -> dict:
+    """Click ``target`` on the map in Chromium; time the click to the new place's first image on screen."""
     before = generated_images(page)
     old_srcs = [img["src"] for img in before["imgs"]] if before else []
     click = pick_map_point(page, *target)
@@ -206,295 +252,243 @@ def _map_step(page, target: tuple[float, float], timeout_ms: float) -> dict:
     page.mouse.click(click.x, click.y)
     wait_for_place(page, click.lat, click.lon, tol_deg=0.01, timeout_ms=timeout_ms)
     shown = wait_for_new_images(page, old_srcs, count=1, timeout_ms=timeout_ms)["shown_at"]
-    return {"s": shown - start, "what": f"{click.lat:.3f}, {click.lon:.3f}"}
+    return {"s": round(shown - start, 3), "what": f"{click.lat:.3f}, {click.lon:.3f}"}
 
 
-def _open_latent(page, base_url: str, place: tuple[float, float], seed: int, timeout_ms: float) -> None:
-    page.goto(f"{base_url}/Latent?lat={place[0]}&lon={place[1]}&seed={seed}", wait_until="domcontentloaded")
-    wait_for_new_images_after(page, EDITED, count=1, timeout_ms=timeout_ms)
-    page.locator(LATENT_SLIDERS).first.wait_for(state="visible", timeout=timeout_ms)
-
-
-def _latent_step(page, k: int, directions: dict[str, int], timeout_ms: float) -> dict:
-    """Move the ``k``-th visible edit slider (cyclically) one step; time the key press to a new edited view."""
-    boxes = [box for box in page.locator(LATENT_SLIDERS).all() if box.is_visible()]
-    if not boxes:
-        raise HarnessError("no visible sliders in the Latent page's left column")
-    thumb = boxes[k % len(boxes)].locator(SLIDER_INPUT).first
-    state = slider_state(thumb)
-    label = state["label"]
-    sign = directions.get(label, 1)
-    if (sign > 0 and state["value"] >= state["max"] - 1e-9) or (sign < 0 and state["value"] <= state["min"] + 1e-9):
-        sign = -sign  # bounce at the ends
-    directions[label] = sign
-    before = images_after(page, EDITED)
-    old_srcs = [img["src"] for img in before["imgs"]] if before else []
-    thumb.focus()
-    start = time.time()
-    page.keyboard.press("ArrowRight" if sign > 0 else "ArrowLeft")
-    seconds = wait_for_new_images_after(page, EDITED, old_srcs, count=1, timeout_ms=timeout_ms)["shown_at"] - start
-    after = slider_state(thumb)
-    if after["value"] == state["value"]:
-        raise HarnessError(f"slider {label!r} did not move from {state['value']}")
-    return {"s": seconds, "what": f"{label} {state['value']:g} -> {after['value']:g}"}
-
-
-def session_main(index: int, kind: str, base_url: str, go, deadline, timeout_s: float, think_s: float,
-                 out) -> None:
-    """One browser session: open its page, report ready, then step until the deadline; report results.
-
-    After each step the session waits ``think_s`` (a person looking at the new views) before the next.
-    """
+def browser_session(base_url: str, go, deadline, think_s: float, timeout_s: float, out) -> None:
+    """One Chromium session on the Map page: ready, then clicks until the deadline (or ``go`` says how many)."""
+    result: dict = {"steps": [], "errors": []}
     timeout_ms = timeout_s * 1000
-    result: dict = {"session": index, "kind": kind, "steps": [], "errors": []}
-    map_index = (index - 1) // 2  # 0, 1, 2 ... among the map sessions (1, 3, 5 ...)
-    latent_index = index // 2 - 1  # 0, 1 ... among the latent sessions (2, 4 ...)
-    targets = places(200)[map_index * 7:] if kind == "map" else []
-    place = LATENT_SEEDS_PLACES[latent_index % len(LATENT_SEEDS_PLACES)]
-    directions: dict[str, int] = {}
     ready_sent = False
-
-    def open_page(page) -> None:
-        if kind == "map":
-            _open_map(page, base_url, timeout_ms)
-        else:
-            _open_latent(page, base_url, place, latent_index, timeout_ms)
-
     try:
         with chromium_page(default_timeout_ms=timeout_ms) as page:
-            start = time.monotonic()
-            try:
-                open_page(page)
-                result["page_load_s"] = round(time.monotonic() - start, 3)
-            except Exception as exc:
-                result["errors"].append(f"opening the {kind} page: {type(exc).__name__}: {str(exc)[:300]}")
-            out.put(("ready", index, None))
+            page.goto(f"{base_url}/Map", wait_until="domcontentloaded")
+            wait_for_map(page, timeout_ms=timeout_ms)
+            out.put(("ready", None))
             ready_sent = True
-            if result["errors"] or not go.wait(timeout=3600):
-                raise RuntimeError("not started")
-            k = 0
-            while time.time() < deadline.value:
+            if not go.wait(timeout=3600):
+                raise TimeoutError("never started")
+            for k in range(MAX_STEPS):
+                if time.time() >= deadline.value:
+                    break
                 try:
-                    if kind == "map":
-                        step = _map_step(page, targets[k % len(targets)], timeout_ms)
-                    else:
-                        step = _latent_step(page, k, directions, timeout_ms)
-                    result["steps"].append({"s": round(step["s"], 3), "what": step["what"]})
-                    print(f"  session {index} ({kind}) step {len(result['steps']):3d}: {step['s']:7.2f}s  "
-                          f"{step['what']}", flush=True)
+                    result["steps"].append(browser_click(page, load_place(999, k), timeout_ms))
                 except Exception as exc:
                     result["errors"].append(f"step {k + 1}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
-                    print(f"  session {index} ({kind}) step {k + 1} FAILED: {result['errors'][-1]}", flush=True)
-                    try:  # start over from a fresh page
-                        open_page(page)
-                    except Exception as exc2:
-                        result["errors"].append(f"reopening the page: {type(exc2).__name__}: {str(exc2)[:300]}")
-                        break
-                shown = _exception_text(page)
-                if shown:
-                    result["errors"].append(f"step {k + 1}: stException on the page: {shown}")
-                k += 1
+                    page.goto(f"{base_url}/Map", wait_until="domcontentloaded")
+                    wait_for_map(page, timeout_ms=timeout_ms)
+                if page.locator('[data-testid="stException"]').count():
+                    result["errors"].append(f"step {k + 1}: an exception on the page")
                 if think_s > 0 and time.time() < deadline.value:
-                    page.wait_for_timeout(think_s * 1000)  # keeps serving the page's events, unlike sleep
-            result["external_requests"] = list(page.external_requests)
-            result["failed_requests"] = list(page.failed_requests)
-            result["console_errors"] = [e["text"] + (f" ({e['url']})" if e["url"] else "")
-                                        for e in page.console_error_details if not STREAMLIT_PROBE_RE.match(e["url"])]
+                    page.wait_for_timeout(1000 * min(think_s, max(0.0, deadline.value - time.time())))
+            result["errors"] += [f"request to another host: {u}" for u in page.external_requests]
+            result["errors"] += [f"failed local request: {f}" for f in page.failed_requests
+                                 if not (f.startswith("net::ERR_ABORTED") or STREAMLIT_PROBE_RE.match(f.split()[-1]))]
     except Exception as exc:
-        if str(exc) != "not started":
-            result["errors"].append(f"session crashed: {type(exc).__name__}: {exc}\n{traceback.format_exc()[-1500:]}")
-    finally:
+        result["errors"].append(f"browser session: {type(exc).__name__}: {exc}\n{traceback.format_exc()[-1000:]}")
         if not ready_sent:
-            out.put(("ready", index, None))
-        out.put(("done", index, result))
+            out.put(("ready", None))
+    out.put(("done", result))
 
 
-# --- the run ---
-
-
-def run(sessions: int, minutes: float, log_dir: Path, timeout_s: float, think_s: float = 0.0) -> dict:
-    """Start the app, load the Map page once, then run the sessions for ``minutes``; collect everything."""
-    result: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "sessions": sessions,
-                    "minutes": minutes, "timeout_s": timeout_s, "think_s": think_s}
-    memory: dict = {}
+@contextlib.contextmanager
+def browser_beside(base_url: str, think_s: float, timeout_s: float) -> Iterator[tuple]:
+    """A Chromium session process that has its Map page open: yields (go, deadline, out, pid)."""
     ctx = mp.get_context("spawn")
-    timings = log_dir / "timings.jsonl"
-    with streamlit_app("app.py", log_dir / "streamlit.log", env={"GEOGAN_TIMINGS": str(timings)}) as server:
-        pid = server.proc.pid
-        with chromium_page(default_timeout_ms=timeout_s * 1000) as page:
-            start = time.monotonic()
-            _open_map(page, server.base_url, timeout_s * 1000)
-            result["first_map_load_s"] = round(time.monotonic() - start, 3)
-            warm_external = list(page.external_requests)
-        memory["before"] = tree_rss_mib(pid)[0]
-        print(f"server up at {server.base_url}; Map page loaded once in {result['first_map_load_s']:.1f}s; "
-              f"server RSS {memory['before']} MiB", flush=True)
-
-        go, deadline, out = ctx.Event(), ctx.Value("d", 0.0), ctx.Queue()
-        procs = []
-        for index in range(1, sessions + 1):
-            kind = "map" if index % 2 else "latent"
-            proc = ctx.Process(target=session_main, name=f"session-{index}",
-                               args=(index, kind, server.base_url, go, deadline, timeout_s, think_s, out))
-            proc.start()
-            procs.append(proc)
-
-        results: dict[int, dict] = {}
-        ready: set[int] = set()
-        peak = memory["before"]
-        wait_until = time.monotonic() + 2 * timeout_s + 60
-        while len(ready) < sessions and time.monotonic() < wait_until:
-            try:
-                what, index, payload = out.get(timeout=SAMPLE_EVERY_S)
-            except Exception:  # queue.Empty
-                peak = max(peak, tree_rss_mib(pid)[0])
-                continue
-            if what == "ready":
-                ready.add(index)
-            else:
-                results[index] = payload
-        memory["ready"], memory["processes_ready"] = tree_rss_mib(pid)
-        peak = max(peak, memory["ready"])
-        window = minutes * 60
-        cpu_start = cpu_reading(pid)
-        window_start = time.time()
-        deadline.value = window_start + window
-        go.set()
-        print(f"{len(ready)}/{sessions} sessions ready; server RSS {memory['ready']} MiB; "
-              f"running for {window:.0f}s", flush=True)
-
-        mid_due = window_start + window / 2
-        end_wait = time.monotonic() + window + 2 * timeout_s + 120
-        cpu: dict = {}
-        while len(results) < sessions and time.monotonic() < end_wait:
-            now = time.time()
-            if "mid" not in memory and now >= mid_due:
-                memory["mid"], memory["processes_mid"] = tree_rss_mib(pid)
-            if not cpu and now >= deadline.value:  # at the window's end, while every browser still runs
-                cpu = _cpu_report(pid, now - window_start, cpu_start)
-            try:
-                wait = SAMPLE_EVERY_S if cpu else min(SAMPLE_EVERY_S, max(0.05, deadline.value - now))
-                what, index, payload = out.get(timeout=wait)
-                if what == "done":
-                    results[index] = payload
-            except Exception:  # queue.Empty
-                pass
-            peak = max(peak, tree_rss_mib(pid)[0])
-        result["window_s"] = round(time.time() - window_start, 1)
-        result["cpu_s"] = cpu or _cpu_report(pid, time.time() - window_start, cpu_start)
-        result["server_stages_s"] = stage_stats(timings, window_start, window_start + result["window_s"])
-        memory.setdefault("mid", None)
-        memory["after"], memory["processes_after"] = tree_rss_mib(pid)
-        memory["peak"] = max(peak, memory["after"])
-        for proc in procs:
-            proc.join(timeout=30)
-            if proc.is_alive():
-                proc.kill()
-        for index in range(1, sessions + 1):
-            results.setdefault(index, {"session": index, "kind": "map" if index % 2 else "latent", "steps": [],
-                                       "errors": ["the session reported no result (hung or killed)"]})
-        result["server_alive_after"] = server.proc.poll() is None
-    result["memory_mib"] = memory
-    result["sessions_detail"] = [results[i] for i in sorted(results)]
-    result["warmup_external_requests"] = warm_external
-    return summarize(result)
+    go, deadline, out = ctx.Event(), ctx.Value("d", 0.0), ctx.Queue()
+    proc = ctx.Process(target=browser_session, args=(base_url, go, deadline, think_s, timeout_s, out),
+                       name="chromium-session")
+    proc.start()
+    try:
+        what, _ = out.get(timeout=timeout_s + 60)
+        assert what == "ready"
+        yield go, deadline, out, proc.pid
+    finally:
+        proc.join(timeout=timeout_s + 30)
+        if proc.is_alive():
+            proc.kill()
 
 
-def summarize(result: dict) -> dict:
-    """Counts, latencies and the error list over all sessions."""
+# --- one point of the curve ---
+
+
+async def _point(base_url: str, sessions: int, seconds: float, think_s: float, timeout_s: float,
+                 server_pids: list[int], timings: Path, browser: tuple | None) -> dict:
+    """``sessions`` simulated sessions (and the browser, if any) for ``seconds``; everything measured."""
+    ready: asyncio.Queue = asyncio.Queue()
+    go, deadline = asyncio.Event(), [math.inf]
+    tasks = [asyncio.create_task(simulated_session(i, base_url, ready, go, deadline, think_s, timeout_s))
+             for i in range(1, sessions + 1)]
+    for _ in range(sessions):
+        await asyncio.wait_for(ready.get(), 2 * timeout_s + 60)
+    memory = {"warm": tree_rss_mib(server_pids)}
+    browser_pids = [browser[3]] if browser else []
+    cpu0 = (tree_cpu_s(server_pids), own_cpu_s(), tree_cpu_s(browser_pids), machine_busy_s())
+    per_process0 = [tree_cpu_s([p]) for p in server_pids]
+    start = time.time()
+    deadline[0] = start + seconds
+    if browser:
+        browser[1].value = deadline[0]
+        browser[0].set()
+    go.set()
+    peak = memory["warm"]
+    while time.time() < deadline[0]:
+        await asyncio.sleep(min(SAMPLE_EVERY_S, max(0.05, deadline[0] - time.time())))
+        rss = tree_rss_mib(server_pids)
+        peak = max(peak, rss)
+        if "mid" not in memory and time.time() >= start + seconds / 2:
+            memory["mid"] = rss
+    memory["end"] = tree_rss_mib(server_pids)
+    cpu1 = (tree_cpu_s(server_pids), own_cpu_s(), tree_cpu_s(browser_pids), machine_busy_s())
+    per_process = [round(tree_cpu_s([p]) - c, 1) for p, c in zip(server_pids, per_process0, strict=True)]
+    window = time.time() - start
+    results = await asyncio.wait_for(asyncio.gather(*tasks), 2 * timeout_s + 60)  # steps in flight finish
+    memory["peak"] = max(peak, tree_rss_mib(server_pids))
+    server, generator, chromium, busy = (b - a for a, b in zip(cpu0, cpu1, strict=True))
+    cpu = {"window_s": round(window, 1), "available": round(window * (os.cpu_count() or 1), 1),
+           "server": round(server, 1), "generator": round(generator, 1), "browser": round(chromium, 1),
+           "rest": round(busy - server - generator - chromium, 1), "server_by_process": per_process}
+    return {"sessions": sessions, "results": results, "memory_mib": memory, "cpu_s": cpu,
+            "server_stages_s": stage_stats(timings, start, start + window)}
+
+
+def summarize_point(point: dict, browser_result: dict | None) -> dict:
+    """Per action: p50/p95 of the first image and of the run's end; the errors; the steps per session."""
+    out = {k: point[k] for k in ("sessions", "memory_mib", "cpu_s", "server_stages_s")}
     errors: list[str] = []
-    counts = {"failed_steps": 0, "st_exceptions": 0, "failed_local_requests": 0, "external_requests": 0}
-    external: list[str] = list(result["warmup_external_requests"])
-    ignored: list[str] = []
-    latencies: dict[str, list[float]] = {"map": [], "latent": []}
-    for s in result["sessions_detail"]:
-        latencies[s["kind"]].extend(step["s"] for step in s["steps"])
-        errors.extend(f"session {s['session']} ({s['kind']}): {e}" for e in s["errors"])
-        for e in s["errors"]:
-            counts["st_exceptions" if "stException" in e else "failed_steps"] += 1
-        external.extend(s.get("external_requests", []))
-        for failed in s.get("failed_requests", []):
-            url = failed.split(" ")[-1]
-            if failed.startswith("net::ERR_ABORTED") or STREAMLIT_PROBE_RE.match(url):
-                ignored.append(failed)
-            else:
-                errors.append(f"session {s['session']} ({s['kind']}): failed local request {failed}")
-                counts["failed_local_requests"] += 1
-    counts["external_requests"] = len(external)
-    if external:
-        errors.append(f"{len(external)} request(s) to hosts other than 127.0.0.1: {sorted(set(external))[:10]}")
-    if not result.get("server_alive_after", True):
-        errors.append("the streamlit server exited during the run")
+    for kind, action in (("map", "click"), ("latent", "slider")):
+        steps = [st for r in point["results"] if r["kind"] == kind for st in r["steps"]]
+        out[f"{action}_first_image_s"] = stats([st["first_image_s"] for st in steps if st["first_image_s"]])
+        out[f"{action}_end_s"] = stats([st["end_s"] for st in steps if st["end_s"]])
+    for r in point["results"]:
+        errors += [f"session {r['session']} ({r['kind']}): {e}" for e in r["errors"]]
+    if browser_result is not None:
+        out["browser_click_s"] = stats([st["s"] for st in browser_result["steps"]])
+        errors += [f"browser: {e}" for e in browser_result["errors"]]
+    out["errors"] = errors
+    return out
 
-    def stats(xs: list[float]) -> dict:
-        if not xs:
-            return {"n": 0}
-        return {"n": len(xs), "p50": round(percentile(xs, 50), 3), "p95": round(percentile(xs, 95), 3),
-                "min": round(min(xs), 3), "max": round(max(xs), 3)}
 
-    result["map_click_to_image_s"] = stats(latencies["map"])
-    result["slider_to_image_s"] = stats(latencies["latent"])
-    result["clicks_served"] = len(latencies["map"])
-    result["slider_moves_served"] = len(latencies["latent"])
-    result["external_requests"] = external
-    result["ignored_failed_requests"] = ignored
-    result["error_counts"] = counts
-    result["errors"] = errors
+def run(sessions: list[int], seconds: float, think_s: float, timeout_s: float, processes: int, browser: bool,
+        log_dir: Path) -> dict:
+    """Start the app (or ``processes`` of them behind nginx), warm it up, and measure every count."""
+    result: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "seconds": seconds, "think_s": think_s, "timeout_s": timeout_s, "processes": processes,
+                    "browser_beside": browser, "points": []}
+    timings = log_dir / "timings.jsonl"
+    env = {"GEOGAN_TIMINGS": str(timings)}
+    with apps_behind_proxy(processes, log_dir, env) if processes > 1 else streamlit_app(
+            "app.py", log_dir / "streamlit.log", env=env) as server:
+        base_url = server.base_url
+        pids = server.pids if processes > 1 else [server.proc.pid]
+        for warm in range(max(1, processes)):  # every process opens its pages once
+            asyncio.run(_warm_up(base_url, timeout_s, warm))
+        for n in sessions:
+            print(f"{n} simulated session(s){' and a browser' if browser else ''}, {seconds:g} s, think "
+                  f"{think_s:g} s ...", flush=True)
+            with browser_beside(base_url, think_s, timeout_s) if browser else contextlib.nullcontext() as b:
+                point = asyncio.run(_point(base_url, n, seconds, think_s, timeout_s, pids, timings, b))
+                browser_result = b[2].get(timeout=2 * timeout_s + 60)[1] if b else None
+            summary = summarize_point(point, browser_result)
+            result["points"].append(summary)
+            print_point(summary)
+        result["server_alive_after"] = all(p.poll() is None for p in (server.procs if processes > 1
+                                                                        else [server.proc]))
+    return result
+
+
+async def _warm_up(base_url: str, timeout_s: float, k: int) -> None:
+    """Open the Map page and click once, open the Latent page: the first runs load models and caches."""
+    s = Session(base_url, timeout_s)
+    await s.open("Map")
+    await map_step(s, load_place(10_000 + k, 0))
+    await s.close()
+    s = Session(base_url, timeout_s)
+    await s.open("Latent", image_after=EDITED)
+    await s.close()
+
+
+def print_point(p: dict) -> None:
+    """One count's summary on the terminal."""
+    def lat(v: dict) -> str:
+        return f"{v['p50']:6.2f} / {v['p95']:6.2f} s (n={v['n']})" if v.get("n") else "      - /      - s"
+
+    print(f"  click: first image {lat(p['click_first_image_s'])}, end {lat(p['click_end_s'])}")
+    print(f"  slider: first image {lat(p['slider_first_image_s'])}, end {lat(p['slider_end_s'])}")
+    if "browser_click_s" in p:
+        print(f"  browser click: {lat(p['browser_click_s'])}")
+    cpu, mem = p["cpu_s"], p["memory_mib"]
+    print(f"  errors {len(p['errors'])}; CPU s server {cpu['server']}, generator {cpu['generator']}, browser "
+          f"{cpu['browser']}, rest {cpu['rest']} of {cpu['available']}; memory warm {mem['warm']}, mid "
+          f"{mem.get('mid')}, end {mem['end']}, peak {mem['peak']} MiB")
+    for name, st in p["server_stages_s"].items():
+        print(f"    server {name:28s} p50 {st['p50']:7.3f}  p95 {st['p95']:7.3f} s  (n={st['n']})")
+    for e in p["errors"][:10]:
+        print(f"  ERROR {e}")
+
+
+# --- the generator against the browser, side by side ---
+
+
+def check_browser(clicks: int, timeout_s: float, log_dir: Path) -> dict:
+    """On a quiet server: ``clicks`` Map clicks by the browser and by a simulated session, alternating."""
+    result: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "clicks": clicks}
+    generator: list[float] = []
+    chromium: list[float] = []
+    with streamlit_app("app.py", log_dir / "streamlit.log") as server, \
+            chromium_page(default_timeout_ms=timeout_s * 1000) as page:
+        asyncio.run(_warm_up(server.base_url, timeout_s, 0))
+        page.goto(f"{server.base_url}/Map", wait_until="domcontentloaded")
+        wait_for_map(page, timeout_ms=timeout_s * 1000)
+        loop = asyncio.new_event_loop()
+        s = Session(server.base_url, timeout_s)
+        loop.run_until_complete(s.open("Map"))
+        for k in range(clicks):
+            chromium.append(browser_click(page, load_place(2000, k), timeout_s * 1000)["s"])
+            time.sleep(1.0)  # the votes of the click before end: a quiet server for the next
+            step = loop.run_until_complete(map_step(s, load_place(2001, k)))
+            if step["errors"]:
+                raise ProtocolError(f"click {k + 1}: {step['errors']}")
+            generator.append(step["first_image_s"])
+            time.sleep(1.0)
+            print(f"  click {k + 1:2d}: browser {chromium[-1]:.3f} s, generator {generator[-1]:.3f} s", flush=True)
+        loop.run_until_complete(s.close())
+        loop.close()
+    result["browser_s"], result["generator_s"] = stats(chromium), stats(generator)
+    result["median_difference_s"] = round(result["browser_s"]["p50"] - result["generator_s"]["p50"], 3)
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=5, help="concurrent browser sessions (default 5)")
-    parser.add_argument("--minutes", type=float, default=2.0, help="how long the sessions run (default 2)")
-    parser.add_argument("--json", type=Path, help="write the results here")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for any one step (default 120)")
+    parser.add_argument("--sessions", type=int, nargs="+", default=[5], help="simulated session counts (default 5)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="window per count (default 60)")
     parser.add_argument("--think", type=float, default=0.0,
-                        help="seconds each session waits after a step before the next (default 0: back to back)")
+                        help="seconds each session waits after a step (default 0: back to back)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds any one step may take (default 60)")
+    parser.add_argument("--processes", type=int, default=1, help="app processes behind nginx (default 1: no proxy)")
+    parser.add_argument("--no-browser", action="store_true", help="no Chromium session beside the simulated ones")
+    parser.add_argument("--check-browser", type=int, metavar="K",
+                        help="instead: K clicks each by the browser and by the generator, on a quiet server")
+    parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
-    if args.sessions < 1:
-        parser.error("--sessions must be at least 1")
-    if args.minutes <= 0:
-        parser.error("--minutes must be positive")
-    if args.think < 0:
-        parser.error("--think must be 0 or more")
+    if min(args.sessions) < 1 or args.seconds <= 0 or args.think < 0 or args.processes < 1:
+        parser.error("--sessions and --processes must be at least 1, --seconds positive, --think 0 or more")
 
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
-        result = run(args.sessions, args.minutes, Path(tmp), args.timeout, args.think)
-
-    m, sl, mem = result["map_click_to_image_s"], result["slider_to_image_s"], result["memory_mib"]
-
-    def lat(s: dict) -> str:
-        return f"{s['p50']:7.2f} / {s['p95']:7.2f} s" if s["n"] else "      - /       - s"
-
-    mid = f"{mem['mid']:.0f}" if mem.get("mid") is not None else "-"
-    pause = f", {args.think:g} s between steps" if args.think else ", steps back to back"
-    print(f"\nLoad: {args.sessions} sessions for {args.minutes:g} min{pause} ({result['machine']})")
-    print(f"  {'map clicks served':40s} {result['clicks_served']:7d}")
-    print(f"  {'slider moves served':40s} {result['slider_moves_served']:7d}")
-    print(f"  {'errors':40s} {len(result['errors']):7d}")
-    for name, n in result["error_counts"].items():
-        print(f"  {'  ' + name.replace('_', ' '):40s} {n:7d}")
-    print(f"  {'map click -> new image, p50 / p95':40s} {lat(m)}  (n={m['n']})")
-    print(f"  {'slider move -> new image, p50 / p95':40s} {lat(sl)}  (n={sl['n']})")
-    cpu = result["cpu_s"]
-    print(f"  {'CPU s: server / browsers and rest / all':40s} {cpu['server']:.0f} / {cpu['browsers_and_rest']:.0f} / "
-          f"{cpu['available']:.0f}")
-    print(f"  {'  by program':40s} " + ", ".join(f"{k} {v:.0f}" for k, v in list(cpu["by_program"].items())[:6]))
-    print(f"  {'  machine by kind':40s} " + ", ".join(f"{k} {v:.0f}" for k, v in cpu["machine_by_kind"].items()))
-    for name, st in result["server_stages_s"].items():
-        print(f"  {'  server ' + name + ', p50 / p95':40s} {st['p50']:7.3f} / {st['p95']:7.3f} s  (n={st['n']})")
-    print(f"  {'server RSS before/ready/mid/after/peak':40s} {mem['before']:.0f} / {mem['ready']:.0f} / {mid} / "
-          f"{mem['after']:.0f} / {mem['peak']:.0f} MiB")
+        if args.check_browser:
+            result = check_browser(args.check_browser, args.timeout, Path(tmp))
+            print(f"browser {result['browser_s']}\ngenerator {result['generator_s']}\n"
+                  f"median difference {result['median_difference_s']:+.3f} s")
+            save_result(result, args.json)
+            return 0
+        result = run(args.sessions, args.seconds, args.think, args.timeout, args.processes, not args.no_browser,
+                     Path(tmp))
     save_result(result, args.json)
-    for s in result["sessions_detail"]:
-        if s.get("console_errors"):
-            print(f"warning: session {s['session']} browser console errors: {s['console_errors'][:5]}",
-                  file=sys.stderr)
-    if result["errors"]:
-        shown = result["errors"][:20]
-        more = f"\n  ... and {len(result['errors']) - 20} more (see --json)" if len(result["errors"]) > 20 else ""
-        print("ERRORS:\n  " + "\n  ".join(shown) + more, file=sys.stderr)
+    errors = sum(len(p["errors"]) for p in result["points"]) + (not result["server_alive_after"])
+    if errors:
+        print(f"ERRORS: {errors} (see the lines above and --json)", file=sys.stderr)
         return 1
     return 0
 

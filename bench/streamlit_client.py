@@ -6,8 +6,10 @@ opens the websocket stream ``/_stcore/stream`` (subprotocol ``streamlit``), asks
 the widget states, the fragment to rerun, the hashes of the large messages it holds) and reads
 the ``ForwardMsg`` stream, with the protobuf classes that ship in the ``streamlit`` package:
 
-* ``new_session`` starts a run (``metadata.run``: its id and the fragments it reruns) and names
-  the page's script hash, sent back with every later rerun;
+* ``new_session`` starts a run (``metadata.run``: its id and the fragments it reruns); it names
+  the main script's hash, and ``navigation`` (an app with ``st.navigation``) the page's: the
+  page's hash goes back with every later rerun (with the main script's, a fragment rerun reads
+  as a page switch, and the server drops the page's widget values);
 * ``delta`` messages carry the page's elements and blocks at their delta paths; a widget's id,
   its proto (value, range, label) and its fragment id are read from them. Large elements
   (``metadata.cacheable``) are kept and reported back, so the server sends a ``ref_hash`` for
@@ -204,6 +206,8 @@ class Session:
                 if not msg.metadata.run.fragment_ids:  # a full run redraws the page
                     self.widgets.clear()
                     self.blocks.clear()
+            elif kind == "navigation":
+                self.page_hash = msg.navigation.page_script_hash
             elif kind in ("delta", "ref_hash"):
                 self._delta(msg, run, pattern, now)
             elif kind == "page_info_changed":
