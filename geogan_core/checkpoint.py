@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 import zipfile
 from pathlib import Path
@@ -20,23 +19,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from geogan_core.config import PROJECT_ROOT, StudyArea
 from geogan_core.errors import CheckpointError, GeoGanError
 from geogan_core.fileio import atomic_path, atomic_write_text
+from geogan_core.manifest import MANIFEST, default_checkpoints, read_manifest  # noqa: F401  (re-exported)
 from geogan_core.models.judge import Judge
 from geogan_core.models.registry import ModelConfig, build_gan
 from geogan_core.models.scenes import ImageFeatureNet, SceneClassifier, lite0_backbone
 
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-
-
-def default_checkpoints(area: StudyArea | None = None) -> Path:
-    """``GEOGAN_CHECKPOINTS`` if set, else the area's checkpoints folder, else the project's ``checkpoints/``."""
-    env = os.environ.get("GEOGAN_CHECKPOINTS")
-    if env:
-        return Path(env)
-    return area.checkpoints_dir if area is not None and area.checkpoints_dir else PROJECT_ROOT / "checkpoints"
 
 
 def sha256(path: Path) -> str:
@@ -169,21 +159,6 @@ def load_image_features(size: int = 128) -> ImageFeatureNet:
         CheckpointError: If the weights package is not installed.
     """
     return ImageFeatureNet(lite0_backbone(), size).eval()
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The ``models`` table of ``folder/manifest.json`` (empty when there is none).
-
-    Raises:
-        CheckpointError: If the manifest exists but is not valid JSON.
-    """
-    path = Path(folder) / MANIFEST
-    if not path.is_file():
-        return {}
-    try:
-        return dict(json.loads(path.read_text())["models"])
-    except (json.JSONDecodeError, KeyError, TypeError) as e:
-        raise CheckpointError(f"{path} is not a valid manifest ({e}); restore it from git") from e
 
 
 def update_manifest(folder: Path, name: str, changes: dict[str, Any]) -> None:

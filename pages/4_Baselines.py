@@ -19,7 +19,7 @@ def get_explorer() -> "gc.Explorer":
 
 @st.cache_data(ttl=60, show_spinner="Checking the study area's data and models...")
 def study_problems() -> list[str]:
-    return gc.study_status().problems
+    return gc.home_status().problems
 
 
 def progress_bar():
