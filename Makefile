@@ -6,7 +6,7 @@ PYTHON ?= python3
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: setup run test test-fast bench load lint clean-cache
+.PHONY: setup run serve-many test test-fast bench load lint clean-cache
 
 setup: $(VENV_STAMP) static/vendor/.stamp
 
@@ -45,12 +45,25 @@ bench: setup
 	$(PY) bench/large_raster.py --json bench/large_raster.json
 	$(PY) -m geogan_core report --readme docs/RESULTS.md
 
-# Five concurrent browser sessions on the Map and Latent pages for two minutes (127.0.0.1 only),
-# steps back to back, then with 2 s between steps (people looking at each result); then the
-# tables in docs/RESULTS.md.
+# `make serve-many N=3 PORT=8080`: N app processes on free local ports behind Debian's nginx on PORT,
+# with session affinity (docs/SCALING.md; `apt-get install -y nginx`), until Ctrl-C.
+N ?= 2
+PORT ?= 8080
+serve-many: setup
+	$(PY) bench/proxy.py --processes $(N) --port $(PORT)
+
+# The load test at the server (bench/load.py, about 25 minutes, 127.0.0.1 only): 1, 5, 10 and 20
+# simulated sessions (Streamlit's protocol, no browser; half click the Map, half move the Latent
+# sliders) with one Chromium session beside them, 60 s each, steps back to back, then 2 s apart;
+# 10 sessions 2 s apart for 10 minutes (memory); 20 sessions 2 s apart on 2 processes behind nginx;
+# the generator against the browser; then the tables in docs/RESULTS.md. A run with errors still
+# writes its file (the tables count the errors).
 load: setup
-	$(PY) bench/load.py --sessions 5 --minutes 2 --json bench/load.json
-	$(PY) bench/load.py --sessions 5 --minutes 2 --think 2 --json bench/load-think.json
+	-$(PY) bench/load.py --sessions 1 5 10 20 --seconds 60 --json bench/load.json
+	-$(PY) bench/load.py --sessions 1 5 10 20 --seconds 60 --think 2 --json bench/load-think.json
+	-$(PY) bench/load.py --sessions 10 --seconds 600 --think 2 --json bench/load-memory.json
+	-$(PY) bench/load.py --processes 2 --sessions 20 --seconds 60 --think 2 --json bench/load-proxy.json
+	$(PY) bench/load.py --check-browser 20 --json bench/load-check.json
 	$(PY) -m geogan_core report --readme docs/RESULTS.md
 
 lint: setup

@@ -332,14 +332,12 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def bench_table(folder: Path) -> str:
-    """The benchmark table from ``results.json`` (model), ``app.json``, ``browser.json`` and ``load*.json``.
+    """The benchmark table from ``results.json`` (model), ``app.json`` and ``browser.json``.
 
-    ``load.json`` is ``make load`` (steps back to back); ``load-think.json`` the same with a pause
-    between steps (``bench/load.py --think``).
+    The load curves have a table of their own (``load_table``).
     """
     b, app, browser = (_read(folder / f"{n}.json") for n in ("results", "app", "browser"))
-    loads = [load for load in (_read(folder / f"{n}.json") for n in ("load", "load-think")) if load]
-    if not (b or app or browser or loads):
+    if not (b or app or browser):
         return ""
     rows = [(f"generate {k} views, model time (ms)", v["median"], v["p95"])
             for k, v in b.get("generation_ms", {}).items()]
@@ -360,39 +358,80 @@ def bench_table(folder: Path) -> str:
         c = browser["click_to_image_s"]
         rows.append(("Map page cold load, server start to map visible (s)", browser["cold_load_s"], ""))
         rows.append((f"Map click to first generated image, browser (s, n={c['n']})", c["median"], c["p95"]))
-    for load in loads:
-        pause = f", {load['think_s']:g} s between steps" if load.get("think_s") else ""
-        who = f"{load['sessions']} browser sessions, {load['minutes']:g} min{pause}"
-        for key, what in (("map_click_to_image_s", "Map click"), ("slider_to_image_s", "Latent slider move")):
-            if key in load:
-                v = load[key]
-                rows.append((f"under load ({who}): {what} to new image (s, n={v['n']})", v["p50"], v["p95"]))
-        mem = load["memory_mib"]
-        ready = mem.get("ready", mem["before"])  # warm-up: every session has its page open
-        rows.append((f"under load ({who}): errors; server memory warmed up / mid / after (MiB)",
-                     f"{len(load['errors'])}; {ready} / {mem['mid']} / {mem['after']} "
-                     f"({mem['after'] / ready - 1:+.0%})", ""))
-    # one line per machine description; the load average at each script's start is left out
-    sources = [b, app, browser, *loads]
-    machines = sorted({re.sub(r", load average [^;]*", "", s["machine"]) for s in sources if s.get("machine")})
-    dates = sorted({s["date"] for s in sources if s.get("date")})
-    head = [f"Machine: {'; '.join(machines)}. Date: {', '.join(dates)}. Command: `make bench`"
-            + (", `make load`." if loads else "."), "", "| what | median | p95 |", "|---|---|---|"]
+    head = [f"{_machines([b, app, browser])}. Command: `make bench`.", "", "| what | median | p95 |", "|---|---|---|"]
     return "\n".join(head + [f"| {w} | {m} | {p} |" for w, m, p in rows]) + "\n"
 
 
+def _machines(sources: list[dict[str, Any]]) -> str:
+    """"Machine: ...; Date: ..." of some results (one line per machine; the load average at start left out)."""
+    machines = sorted({re.sub(r", load average [^;]*", "", s["machine"]) for s in sources if s.get("machine")})
+    dates = sorted({s["date"] for s in sources if s.get("date")})
+    return f"Machine: {'; '.join(machines)}. Date: {', '.join(dates)}"
+
+
+LOAD_ORDER = ("load", "load-think", "load-memory", "load-proxy")  # ``make load``'s files; others after them
+
+
+def _p(v: dict[str, Any] | None) -> str:
+    return f"{v['p50']:.2f} / {v['p95']:.2f} ({v['n']})" if v and v.get("n") else "-"
+
+
+def load_table(folder: Path) -> str:
+    """The load curves and the generator-against-browser check, as markdown.
+
+    The curves are every ``load*.json`` of ``bench/load.py`` with points (``make load``'s first); the check
+    is ``load-check.json`` (``bench/load.py --check-browser``).
+    """
+    files = sorted(folder.glob("load*.json"), key=lambda f: (f.stem not in LOAD_ORDER, LOAD_ORDER.index(f.stem)
+                                                             if f.stem in LOAD_ORDER else 0, f.stem))
+    runs = [(f.stem, r) for f, r in ((f, _read(f)) for f in files) if "points" in r]
+    check = _read(folder / "load-check.json")
+    if not (runs or check):
+        return ""
+    rows = [f"{_machines([r for _, r in runs] + [check])}. Command: `make load` (`bench/load.py`).", "",
+            "Seconds, p50 / p95 (steps); \"first image\": request to the first generated image's message, \"end\": "
+            "to the end of the run; memory: the server's RSS when every session had its page open / halfway / "
+            "at the end.", "",
+            "| file | processes | simulated sessions + Chromium | pause (s) | window (s) | click: first image | "
+            "click: end | slider: first image | slider: end | Chromium click, on screen | errors | CPU s: server / "
+            "generator / Chromium / rest, of | server memory (MiB) |", "|" + "---|" * 14]
+    for name, r in runs:
+        for p in r["points"]:
+            cpu, mem = p["cpu_s"], p["memory_mib"]
+            rows.append(
+                f"| {name} | {r['processes']} | {p['sessions']}{' + 1' if r['browser_beside'] else ''} | "
+                f"{r['think_s']:g} | {cpu['window_s']:g} | {_p(p['click_first_image_s'])} | {_p(p['click_end_s'])} | "
+                f"{_p(p['slider_first_image_s'])} | {_p(p['slider_end_s'])} | {_p(p.get('browser_click_s'))} | "
+                f"{len(p['errors'])} | {cpu['server']:g} / {cpu['generator']:g} / {cpu['browser']:g} / "
+                f"{cpu['rest']:g}, of {cpu['available']:g} | {mem['warm']:.0f} / {mem['mid']:.0f} / {mem['end']:.0f} "
+                f"({mem['end'] / mem['warm'] - 1:+.0%}) |")
+    if check:
+        rows += ["", f"The generator against the browser on a quiet server ({check['clicks']} Map clicks each, "
+                     f"alternating, every click a new place): Chromium, click to the first new image on screen "
+                     f"{_p(check['browser_s'])} s; the generator, request to the first generated image's message "
+                     f"{_p(check['generator_s'])} s; medians {check['median_difference_s'] * 1000:+.0f} ms apart."]
+    return "\n".join(rows) + "\n"
+
+
 BENCH_START, BENCH_END = "<!-- bench table: written by `make bench` -->", "<!-- end of bench table -->"
+LOAD_START, LOAD_END = "<!-- load table: written by `make load` -->", "<!-- end of load table -->"
 
 
 def write_bench_section(readme: Path, folder: Path) -> None:
-    """Replace the text between the bench markers in ``readme`` with ``bench_table(folder)``.
+    """Rewrite the benchmark table between its markers in ``readme``, and the load table between its own.
+
+    The load markers are optional: without them only the benchmark table is written.
 
     Raises:
-        DataNotFoundError: If the README has no such markers.
+        DataNotFoundError: If the README has no bench markers.
     """
     text = readme.read_text()
     start, end = text.find(BENCH_START), text.find(BENCH_END)
     if start < 0 or end < start:
         raise DataNotFoundError(f"{readme} has no benchmark markers; add the lines {BENCH_START!r} and "
                                 f"{BENCH_END!r} where the table belongs")
-    atomic_write_text(readme, text[: start + len(BENCH_START)] + "\n" + bench_table(folder) + text[end:])
+    text = text[: start + len(BENCH_START)] + "\n" + bench_table(folder) + text[end:]
+    start, end = text.find(LOAD_START), text.find(LOAD_END)
+    if 0 <= start < end:
+        text = text[: start + len(LOAD_START)] + "\n" + load_table(folder) + text[end:]
+    atomic_write_text(readme, text)

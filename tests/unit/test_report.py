@@ -7,8 +7,11 @@ from geogan_core.errors import DataNotFoundError
 from geogan_core.evaluation.report import (
     BENCH_END,
     BENCH_START,
+    LOAD_END,
+    LOAD_START,
     ablation_table,
     bench_table,
+    load_table,
     markdown_report,
     write_bench_section,
 )
@@ -21,10 +24,17 @@ BENCH = {"machine": "test CPU", "date": "2026-01-02",
 APP = {"machine": "test CPU", "date": "2026-01-02", "cold_start_s": 7.5,
        "pages": {"home": {"first_s": 2.0, "second_s": 0.5}}}
 BROWSER = {"machine": "test CPU", "cold_load_s": 9.0, "click_to_image_s": {"median": 1.1, "p95": 1.5, "n": 20}}
-LOAD = {"date": "2026-01-03", "sessions": 5, "minutes": 2.0, "errors": [],
-        "map_click_to_image_s": {"p50": 3.0, "p95": 6.0, "n": 40},
-        "slider_to_image_s": {"p50": 1.0, "p95": 2.0, "n": 9},
-        "memory_mib": {"before": 800.0, "ready": 820.0, "mid": 900.0, "after": 902.0}}
+POINT = {"sessions": 5, "errors": [], "click_first_image_s": {"p50": 0.3, "p95": 0.9, "n": 40},
+         "click_end_s": {"p50": 0.5, "p95": 1.2, "n": 40}, "slider_first_image_s": {"p50": 0.1, "p95": 0.2, "n": 9},
+         "slider_end_s": {"p50": 0.15, "p95": 0.3, "n": 9}, "browser_click_s": {"p50": 0.4, "p95": 1.1, "n": 20},
+         "cpu_s": {"window_s": 60.0, "available": 120.0, "server": 80.5, "generator": 2.5, "browser": 9.0,
+                   "rest": 1.0},
+         "memory_mib": {"warm": 800.0, "mid": 850.0, "end": 880.0, "peak": 890.0}}
+LOAD = {"machine": "test CPU", "date": "2026-01-03 17:00 UTC", "processes": 1, "think_s": 0.0, "browser_beside": True,
+        "points": [POINT, {**POINT, "sessions": 1, "slider_first_image_s": {"n": 0}, "slider_end_s": {"n": 0},
+                           "errors": ["session 1 (map): step 3: timed out"]}]}
+CHECK = {"machine": "test CPU", "date": "2026-01-03 16:00 UTC", "clicks": 20, "median_difference_s": 0.021,
+         "browser_s": {"p50": 0.25, "p95": 0.4, "n": 20}, "generator_s": {"p50": 0.229, "p95": 0.35, "n": 20}}
 
 
 def _write(folder, **files):
@@ -33,24 +43,36 @@ def _write(folder, **files):
 
 
 def test_bench_table_has_every_figure(tmp_path):
-    think = {**LOAD, "date": "2026-01-04", "think_s": 2.0, "map_click_to_image_s": {"p50": 0.5, "p95": 0.9, "n": 30}}
-    _write(tmp_path, results=BENCH, app=APP, browser=BROWSER, load=LOAD, **{"load-think": think})
+    _write(tmp_path, results=BENCH, app=APP, browser=BROWSER, load=LOAD)
     table = bench_table(tmp_path)
-    assert "Machine: test CPU. Date: 2026-01-02, 2026-01-03, 2026-01-04. Command: `make bench`, `make load`." in table
+    assert "Machine: test CPU. Date: 2026-01-02. Command: `make bench`." in table
     for row in ("| generate modern/16 views, model time (ms) | 20.5 | 25.0 |",
                 "| training modern, width 32 (images/s) | 68.0 |",
                 "| dense world map, 2.0 degrees, 4,321 land cells, 2 methods (s) | 12.5 |",
                 "| UMAP recompute, cgan_disc, 6,115 views (s) | 40.1 |",
                 "| app cold start, server start to home page usable (s) | 7.5 |",
                 "| page /home: first visit / cached visit (s) | 2.0 / 0.5 |",
-                "| Map click to first generated image, browser (s, n=20) | 1.1 | 1.5 |",
-                "| under load (5 browser sessions, 2 min): Map click to new image (s, n=40) | 3.0 | 6.0 |",
-                "| under load (5 browser sessions, 2 min): Latent slider move to new image (s, n=9) | 1.0 | 2.0 |",
-                "| under load (5 browser sessions, 2 min): errors; server memory warmed up / mid / after (MiB) "
-                "| 0; 820.0 / 900.0 / 902.0 (+10%) |  |",
-                "| under load (5 browser sessions, 2 min, 2 s between steps): Map click to new image (s, n=30) "
-                "| 0.5 | 0.9 |"):
+                "| Map click to first generated image, browser (s, n=20) | 1.1 | 1.5 |"):
         assert row in table
+    assert "sessions" not in table  # the load curves have their own table
+
+
+def test_load_table_gives_the_curves_and_the_browser_check(tmp_path):
+    assert load_table(tmp_path) == ""
+    proxy = {**LOAD, "processes": 2, "think_s": 2.0, "date": "2026-01-04 10:00 UTC", "points": [POINT]}
+    _write(tmp_path, load=LOAD, **{"load-proxy": proxy, "load-check": CHECK, "load-think-before": proxy})
+    table = load_table(tmp_path)
+    assert table.startswith("Machine: test CPU. Date: 2026-01-03 16:00 UTC, 2026-01-03 17:00 UTC, 2026-01-04 "
+                            "10:00 UTC. Command: `make load`")
+    rows = [line for line in table.splitlines() if line.startswith("| load")]
+    assert [r.split(" | ")[0] for r in rows] == ["| load", "| load", "| load-proxy", "| load-think-before"]
+    assert rows[0] == ("| load | 1 | 5 + 1 | 0 | 60 | 0.30 / 0.90 (40) | 0.50 / 1.20 (40) | 0.10 / 0.20 (9) | "
+                       "0.15 / 0.30 (9) | 0.40 / 1.10 (20) | 0 | 80.5 / 2.5 / 9 / 1, of 120 | 800 / 850 / 880 (+10%) |")
+    assert rows[1].startswith("| load | 1 | 1 + 1 | 0 | 60 | 0.30 / 0.90 (40) | 0.50 / 1.20 (40) | - | - |")
+    assert " | 1 | 80.5 / " in rows[1]  # one error
+    assert rows[2].startswith("| load-proxy | 2 | 5 + 1 | 2 |")
+    assert "Chromium, click to the first new image on screen 0.25 / 0.40 (20) s" in table
+    assert "medians +21 ms apart" in table
 
 
 def test_bench_table_without_results_is_empty(tmp_path):
@@ -69,6 +91,16 @@ def test_readme_section_replaced_between_markers_only(tmp_path):
     assert text.startswith("# Title\nbefore\n") and text.endswith(f"{BENCH_END}\nafter\n")
     write_bench_section(readme, tmp_path)  # idempotent
     assert readme.read_text() == text
+
+
+def test_readme_load_section_replaced_between_its_markers(tmp_path):
+    _write(tmp_path, results=BENCH, load=LOAD)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{BENCH_START}\nold\n{BENCH_END}\nmiddle\n{LOAD_START}\nold load\n{LOAD_END}\nend\n")
+    write_bench_section(readme, tmp_path)
+    text = readme.read_text()
+    assert "old" not in text.replace("(+10%)", "") and "| load | 1 | 5 + 1 |" in text and "| UMAP recompute" in text
+    assert f"{BENCH_END}\nmiddle\n{LOAD_START}\n" in text and text.endswith(f"{LOAD_END}\nend\n")
 
 
 def test_readme_without_markers_says_what_to_add(tmp_path):
