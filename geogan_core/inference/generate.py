@@ -11,6 +11,8 @@ import gc
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -131,7 +133,7 @@ class Explorer:
             return []
         patch, _ = self.patch(lat, lon)
         modern = result is not None and result.arch == "modern"
-        with stage("votes"), self._model_lock:
+        with stage("votes"), self._model_turn():
             if modern and self._lite0_64 is None:
                 self._lite0_64 = load_image_features(64)
             return place_votes(heads, lat, lon, patch, result.images if modern and result else None,
@@ -178,6 +180,16 @@ class Explorer:
             self._gans[name] = loaded
         return self._gans[name]
 
+    @contextmanager
+    def _model_turn(self) -> Iterator[None]:
+        """The model lock for one model call; the wait for it is the stage "model lock wait" (GEOGAN_TIMINGS)."""
+        with stage("model lock wait"):
+            self._model_lock.acquire()
+        try:
+            yield
+        finally:
+            self._model_lock.release()
+
     def patch(self, lat: float, lon: float) -> tuple[np.ndarray, float]:
         """The overhead condition at a place and the share of layers with data there."""
         return self.stack.patch(lat, lon)
@@ -193,7 +205,7 @@ class Explorer:
         p = torch.as_tensor(np.asarray(patches, np.float32))
         if p.ndim == 3:
             p = p.expand(len(z), -1, -1, -1)
-        with self._model_lock:
+        with self._model_turn():
             t0 = time.perf_counter()
             imgs = G(z, p)
             seconds = time.perf_counter() - t0
