@@ -30,7 +30,10 @@ its processes, from /proc) when every session has its page open ("warm"), halfwa
 end of the window ("end") and its peak, and the server's stage timers (``GEOGAN_TIMINGS``).
 
 ``--check-browser K`` checks the generator against the browser on a quiet server: K clicks each,
-alternating, every click a new place; it reports both medians and their difference.
+alternating, every click a new place. In the browser a script logs the websocket's messages, so each
+click is split in three: to the frontend's request, to the generated views' message (what the
+generator times: they should match), and to the first view on screen (drawing, which the generator
+cannot see). It reports the medians and the difference between the two views' messages.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -252,7 +256,8 @@ def browser_click(page, target: tuple[float, float], timeout_ms: float) -> dict:
     page.mouse.click(click.x, click.y)
     wait_for_place(page, click.lat, click.lon, tol_deg=0.01, timeout_ms=timeout_ms)
     shown = wait_for_new_images(page, old_srcs, count=1, timeout_ms=timeout_ms)["shown_at"]
-    return {"s": round(shown - start, 3), "what": f"{click.lat:.3f}, {click.lon:.3f}"}
+    return {"s": round(shown - start, 3), "what": f"{click.lat:.3f}, {click.lon:.3f}", "clicked_at": start,
+            "shown_at": shown}
 
 
 def browser_session(base_url: str, go, deadline, think_s: float, timeout_s: float, out) -> None:
@@ -272,7 +277,8 @@ def browser_session(base_url: str, go, deadline, think_s: float, timeout_s: floa
                 if time.time() >= deadline.value:
                     break
                 try:
-                    result["steps"].append(browser_click(page, load_place(999, k), timeout_ms))
+                    step = browser_click(page, load_place(999, k), timeout_ms)
+                    result["steps"].append({"s": step["s"], "what": step["what"]})
                 except Exception as exc:
                     result["errors"].append(f"step {k + 1}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
                     page.goto(f"{base_url}/Map", wait_until="domcontentloaded")
@@ -429,34 +435,114 @@ def print_point(p: dict) -> None:
 
 # --- the generator against the browser, side by side ---
 
+# In the page: the wall-clock time (ms) of every websocket message Streamlit's frontend sends ("out") and
+# receives ("in"), and for a received one whether it holds the Map's "generated ground views" text or an image
+# (a data URI): the first image after that text is the generated views' message, as the generator times it.
+_WS_LOG_JS = """(() => {
+  const log = [], text = new TextDecoder("latin1"), now = () => performance.timeOrigin + performance.now();
+  window.__wsLog = log;
+  class Logged extends window.WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (ev) => {
+        const s = ev.data instanceof ArrayBuffer ? text.decode(ev.data) : "";
+        log.push({t: now(), dir: "in", views: s.includes("generated ground views"), image: s.includes("data:image/")});
+        if (log.length > 1000) log.shift();
+      });
+    }
+    send(data) { log.push({t: now(), dir: "out"}); return super.send(data); }
+  }
+  window.WebSocket = Logged;
+})();"""
+
+
+def browser_message_times(log: list[dict], clicked_at: float) -> tuple[float, float]:
+    """From the page's websocket log: seconds from a click to the frontend's request, and to the views' message.
+
+    Raises:
+        ProtocolError: If the log has no request or no generated views' message after the click.
+    """
+    sent = next((e["t"] / 1000 for e in log if e["dir"] == "out" and e["t"] / 1000 >= clicked_at), None)
+    if sent is None:
+        raise ProtocolError("the page sent nothing after the click")
+    armed, image = False, None
+    for e in log:
+        if e["dir"] == "in" and e["t"] / 1000 >= sent:
+            armed = armed or e["views"]
+            if armed and e["image"] and not e["views"]:
+                image = e["t"] / 1000
+                break
+    if image is None:
+        raise ProtocolError("no generated views' message after the click")
+    return sent - clicked_at, image - clicked_at
+
+
+def server_marks(timings: Path, since: float) -> tuple[float, float]:
+    """Seconds from ``since`` (wall clock) to the server's next fragment run start, and to the end of that run's
+    first image encoding (the generated views, just before they are sent)."""
+    recs = [json.loads(line) for line in timings.read_text().splitlines()]
+    start = min(r["start"] for r in recs if r["stage"] == "fragment run" and r["start"] >= since)
+    encoded = min(r["start"] + r["seconds"] for r in recs if r["stage"] == "image encoding" and r["start"] >= start)
+    return start - since, encoded - since
+
 
 def check_browser(clicks: int, timeout_s: float, log_dir: Path) -> dict:
-    """On a quiet server: ``clicks`` Map clicks by the browser and by a simulated session, alternating."""
+    """On a quiet server: ``clicks`` Map clicks by the browser and by a simulated session, alternating.
+
+    For the browser: click to the frontend's request, to the views' message, to the first view on screen; for
+    both, the server's stage timers: to the fragment run's start and to the views' encoding.
+    """
     result: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                     "clicks": clicks}
     generator: list[float] = []
-    chromium: list[float] = []
-    with streamlit_app("app.py", log_dir / "streamlit.log") as server, \
+    times: dict[str, list[float]] = {k: [] for k in ("request", "message", "screen", "run", "encoded", "g_run",
+                                                     "g_encoded")}
+    timings = log_dir / "timings.jsonl"
+    # Playwright's sync API holds this thread's event loop: the simulated session runs in a loop of its own
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="generator", daemon=True)
+    thread.start()
+
+    def in_loop(coro):
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(2 * timeout_s)
+
+    with streamlit_app("app.py", log_dir / "streamlit.log", env={"GEOGAN_TIMINGS": str(timings)}) as server, \
             chromium_page(default_timeout_ms=timeout_s * 1000) as page:
-        asyncio.run(_warm_up(server.base_url, timeout_s, 0))
+        in_loop(_warm_up(server.base_url, timeout_s, 0))
+        page.add_init_script(_WS_LOG_JS)
         page.goto(f"{server.base_url}/Map", wait_until="domcontentloaded")
         wait_for_map(page, timeout_ms=timeout_s * 1000)
-        loop = asyncio.new_event_loop()
         s = Session(server.base_url, timeout_s)
-        loop.run_until_complete(s.open("Map"))
+        in_loop(s.open("Map"))
         for k in range(clicks):
-            chromium.append(browser_click(page, load_place(2000, k), timeout_s * 1000)["s"])
+            click = browser_click(page, load_place(2000, k), timeout_s * 1000)
+            request, message = browser_message_times(page.evaluate("() => window.__wsLog"), click["clicked_at"])
+            for name, v in (("request", request), ("message", message), ("screen", click["s"])):
+                times[name].append(v)
             time.sleep(1.0)  # the votes of the click before end: a quiet server for the next
-            step = loop.run_until_complete(map_step(s, load_place(2001, k)))
+            sent = time.time()
+            step = in_loop(map_step(s, load_place(2001, k)))
             if step["errors"]:
                 raise ProtocolError(f"click {k + 1}: {step['errors']}")
             generator.append(step["first_image_s"])
-            time.sleep(1.0)
-            print(f"  click {k + 1:2d}: browser {chromium[-1]:.3f} s, generator {generator[-1]:.3f} s", flush=True)
-        loop.run_until_complete(s.close())
-        loop.close()
-    result["browser_s"], result["generator_s"] = stats(chromium), stats(generator)
-    result["median_difference_s"] = round(result["browser_s"]["p50"] - result["generator_s"]["p50"], 3)
+            time.sleep(1.0)  # every stage timer of both clicks is written
+            for (run, encoded), (a, b) in ((server_marks(timings, click["clicked_at"]), ("run", "encoded")),
+                                           (server_marks(timings, sent), ("g_run", "g_encoded"))):
+                times[a].append(run)
+                times[b].append(encoded)
+            print(f"  click {k + 1:2d}: browser request {request:.3f} s, server run {times['run'][-1]:.3f} s, views "
+                  f"encoded {times['encoded'][-1]:.3f} s, views' message {message:.3f} s, on screen {click['s']:.3f} "
+                  f"s; generator: server run {times['g_run'][-1]:.3f} s, views encoded {times['g_encoded'][-1]:.3f} "
+                  f"s, views' message {generator[-1]:.3f} s", flush=True)
+        in_loop(s.close())
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+    result["browser_request_s"], result["browser_message_s"] = stats(times["request"]), stats(times["message"])
+    result["browser_server_run_s"], result["browser_views_encoded_s"] = stats(times["run"]), stats(times["encoded"])
+    result["generator_server_run_s"] = stats(times["g_run"])
+    result["generator_views_encoded_s"] = stats(times["g_encoded"])
+    result["browser_s"], result["generator_s"] = stats(times["screen"]), stats(generator)
+    result["median_difference_s"] = round(result["browser_message_s"]["p50"] - result["generator_s"]["p50"], 3)
     return result
 
 
@@ -479,8 +565,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
         if args.check_browser:
             result = check_browser(args.check_browser, args.timeout, Path(tmp))
-            print(f"browser {result['browser_s']}\ngenerator {result['generator_s']}\n"
-                  f"median difference {result['median_difference_s']:+.3f} s")
+            print(f"browser: click to views' message {result['browser_message_s']}, to the screen "
+                  f"{result['browser_s']}\ngenerator: request to views' message {result['generator_s']}\n"
+                  f"medians of the views' message: browser minus generator {result['median_difference_s']:+.3f} s")
             save_result(result, args.json)
             return 0
         result = run(args.sessions, args.seconds, args.think, args.timeout, args.processes, not args.no_browser,
