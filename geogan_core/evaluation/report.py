@@ -406,10 +406,15 @@ def load_table(folder: Path) -> str:
                 f"{cpu['rest']:g}, of {cpu['available']:g} | {mem['warm']:.0f} / {mem['mid']:.0f} / {mem['end']:.0f} "
                 f"({mem['end'] / mem['warm'] - 1:+.0%}) |")
     if check:
-        rows += ["", f"The generator against the browser on a quiet server ({check['clicks']} Map clicks each, "
-                     f"alternating, every click a new place): Chromium, click to the first new image on screen "
-                     f"{_p(check['browser_s'])} s; the generator, request to the first generated image's message "
-                     f"{_p(check['generator_s'])} s; medians {check['median_difference_s'] * 1000:+.0f} ms apart."]
+        rows += ["", f"The generator against the browser on a quiet server (`--check-browser`: {check['clicks']} Map "
+                     f"clicks each, alternating, every click a new place; p50 / p95 (n) in s). Chromium, from the "
+                     f"click: request sent {_p(check['browser_request_s'])}, the server's fragment run starts "
+                     f"{_p(check['browser_server_run_s'])}, views encoded {_p(check['browser_views_encoded_s'])}, "
+                     f"views' message received {_p(check['browser_message_s'])}, first view on screen "
+                     f"{_p(check['browser_s'])}. The generator, from its request: the run starts "
+                     f"{_p(check['generator_server_run_s'])}, views encoded {_p(check['generator_views_encoded_s'])}, "
+                     f"views' message received {_p(check['generator_s'])}. The views' messages: medians "
+                     f"{check['median_difference_s'] * 1000:+.0f} ms apart (browser minus generator)."]
     return "\n".join(rows) + "\n"
 
 

@@ -34,7 +34,11 @@ LOAD = {"machine": "test CPU", "date": "2026-01-03 17:00 UTC", "processes": 1, "
         "points": [POINT, {**POINT, "sessions": 1, "slider_first_image_s": {"n": 0}, "slider_end_s": {"n": 0},
                            "errors": ["session 1 (map): step 3: timed out"]}]}
 CHECK = {"machine": "test CPU", "date": "2026-01-03 16:00 UTC", "clicks": 20, "median_difference_s": 0.021,
-         "browser_s": {"p50": 0.25, "p95": 0.4, "n": 20}, "generator_s": {"p50": 0.229, "p95": 0.35, "n": 20}}
+         "browser_s": {"p50": 0.25, "p95": 0.4, "n": 20}, "generator_s": {"p50": 0.209, "p95": 0.35, "n": 20},
+         **{k: {"p50": 0.1, "p95": 0.2, "n": 20} for k in ("browser_request_s", "browser_server_run_s",
+                                                           "browser_views_encoded_s", "generator_server_run_s",
+                                                           "generator_views_encoded_s")},
+         "browser_message_s": {"p50": 0.23, "p95": 0.3, "n": 20}}
 
 
 def _write(folder, **files):
@@ -71,7 +75,8 @@ def test_load_table_gives_the_curves_and_the_browser_check(tmp_path):
     assert rows[1].startswith("| load | 1 | 1 + 1 | 0 | 60 | 0.30 / 0.90 (40) | 0.50 / 1.20 (40) | - | - |")
     assert " | 1 | 80.5 / " in rows[1]  # one error
     assert rows[2].startswith("| load-proxy | 2 | 5 + 1 | 2 |")
-    assert "Chromium, click to the first new image on screen 0.25 / 0.40 (20) s" in table
+    assert "views' message received 0.23 / 0.30 (20), first view on screen 0.25 / 0.40 (20)." in table
+    assert "views' message received 0.21 / 0.35 (20)." in table
     assert "medians +21 ms apart" in table
 
 
