@@ -27,7 +27,9 @@ an exception or error alert on the page, for the browser also a failed local req
 request to another host. For each count it reports p50/p95 per action, the errors, the CPU
 seconds of the server, of this generator and of the browser, the server's memory (summed RSS of
 its processes, from /proc) when every session has its page open ("warm"), halfway ("mid"), at the
-end of the window ("end") and its peak, and the server's stage timers (``GEOGAN_TIMINGS``).
+end of the window ("end") and its peak, each also as its heap alone (``RssAnon``: RSS also counts the pages of
+mapped files, such as the photo cache's views, that were read), and the server's stage timers
+(``GEOGAN_TIMINGS``).
 
 ``--check-browser K`` checks the generator against the browser on a quiet server: K clicks each,
 alternating, every click a new place. In the browser a script logs the websocket's messages, so each
@@ -115,13 +117,14 @@ def tree_pids(pids: list[int]) -> list[int]:
     return out
 
 
-def tree_rss_mib(pids: list[int]) -> float:
-    """Summed RSS (MiB) of ``pids`` and all their descendants."""
+def tree_rss_mib(pids: list[int], kind: str = "VmRSS") -> float:
+    """Summed RSS (MiB) of ``pids`` and all their descendants: all of it (``VmRSS``) or one part of it
+    (``RssAnon``: the heap; ``RssFile``: mapped files, such as the photo cache's memory-mapped views)."""
     total_kb = 0
     for p in tree_pids(pids):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{kind}:"):
                     total_kb += int(line.split()[1])
                     break
     return round(total_kb / 1024, 1)
@@ -327,7 +330,7 @@ async def _point(base_url: str, sessions: int, seconds: float, think_s: float, t
              for i in range(1, sessions + 1)]
     for _ in range(sessions):
         await asyncio.wait_for(ready.get(), 2 * timeout_s + 60)
-    memory = {"warm": tree_rss_mib(server_pids)}
+    memory = {"warm": tree_rss_mib(server_pids), "warm_anon": tree_rss_mib(server_pids, "RssAnon")}
     browser_pids = [browser[3]] if browser else []
     cpu0 = (tree_cpu_s(server_pids), own_cpu_s(), tree_cpu_s(browser_pids), machine_busy_s())
     per_process0 = [tree_cpu_s([p]) for p in server_pids]
@@ -343,8 +346,8 @@ async def _point(base_url: str, sessions: int, seconds: float, think_s: float, t
         rss = tree_rss_mib(server_pids)
         peak = max(peak, rss)
         if "mid" not in memory and time.time() >= start + seconds / 2:
-            memory["mid"] = rss
-    memory["end"] = tree_rss_mib(server_pids)
+            memory["mid"], memory["mid_anon"] = rss, tree_rss_mib(server_pids, "RssAnon")
+    memory["end"], memory["end_anon"] = tree_rss_mib(server_pids), tree_rss_mib(server_pids, "RssAnon")
     cpu1 = (tree_cpu_s(server_pids), own_cpu_s(), tree_cpu_s(browser_pids), machine_busy_s())
     per_process = [round(tree_cpu_s([p]) - c, 1) for p, c in zip(server_pids, per_process0, strict=True)]
     window = time.time() - start
@@ -426,7 +429,8 @@ def print_point(p: dict) -> None:
     cpu, mem = p["cpu_s"], p["memory_mib"]
     print(f"  errors {len(p['errors'])}; CPU s server {cpu['server']}, generator {cpu['generator']}, browser "
           f"{cpu['browser']}, rest {cpu['rest']} of {cpu['available']}; memory warm {mem['warm']}, mid "
-          f"{mem.get('mid')}, end {mem['end']}, peak {mem['peak']} MiB")
+          f"{mem.get('mid')}, end {mem['end']}, peak {mem['peak']} MiB (heap: {mem['warm_anon']}, "
+          f"{mem.get('mid_anon')}, {mem['end_anon']})")
     for name, st in p["server_stages_s"].items():
         print(f"    server {name:28s} p50 {st['p50']:7.3f}  p95 {st['p95']:7.3f} s  (n={st['n']})")
     for e in p["errors"][:10]:

@@ -29,7 +29,8 @@ POINT = {"sessions": 5, "errors": [], "click_first_image_s": {"p50": 0.3, "p95":
          "slider_end_s": {"p50": 0.15, "p95": 0.3, "n": 9}, "browser_click_s": {"p50": 0.4, "p95": 1.1, "n": 20},
          "cpu_s": {"window_s": 60.0, "available": 120.0, "server": 80.5, "generator": 2.5, "browser": 9.0,
                    "rest": 1.0},
-         "memory_mib": {"warm": 800.0, "mid": 850.0, "end": 880.0, "peak": 890.0}}
+         "memory_mib": {"warm": 800.0, "mid": 850.0, "end": 880.0, "peak": 890.0, "warm_anon": 500.0,
+                        "mid_anon": 510.0, "end_anon": 505.0}}
 LOAD = {"machine": "test CPU", "date": "2026-01-03 17:00 UTC", "processes": 1, "think_s": 0.0, "browser_beside": True,
         "points": [POINT, {**POINT, "sessions": 1, "slider_first_image_s": {"n": 0}, "slider_end_s": {"n": 0},
                            "errors": ["session 1 (map): step 3: timed out"]}]}
@@ -71,7 +72,8 @@ def test_load_table_gives_the_curves_and_the_browser_check(tmp_path):
     rows = [line for line in table.splitlines() if line.startswith("| load")]
     assert [r.split(" | ")[0] for r in rows] == ["| load", "| load", "| load-proxy", "| load-think-before"]
     assert rows[0] == ("| load | 1 | 5 + 1 | 0 | 60 | 0.30 / 0.90 (40) | 0.50 / 1.20 (40) | 0.10 / 0.20 (9) | "
-                       "0.15 / 0.30 (9) | 0.40 / 1.10 (20) | 0 | 80.5 / 2.5 / 9 / 1, of 120 | 800 / 850 / 880 (+10%) |")
+                       "0.15 / 0.30 (9) | 0.40 / 1.10 (20) | 0 | 80.5 / 2.5 / 9 / 1, of 120 | 800 / 850 / 880 (+10%); "
+                       "heap 500 / 510 / 505 (+1%) |")
     assert rows[1].startswith("| load | 1 | 1 + 1 | 0 | 60 | 0.30 / 0.90 (40) | 0.50 / 1.20 (40) | - | - |")
     assert " | 1 | 80.5 / " in rows[1]  # one error
     assert rows[2].startswith("| load-proxy | 2 | 5 + 1 | 2 |")
