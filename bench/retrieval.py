@@ -24,6 +24,7 @@ from geogan_core.inference.generate import Explorer
 from geogan_core.models.crossview import CrossViewNet
 from geogan_core.models.features import real_view_features
 from geogan_core.retrieval.memory import KEYS, RetrievalMemory
+from geogan_core.retrieval.train import VIEW_PX
 
 SHOWN = ("auc", "auc_ci95", "paired_vs_shuffled", "paired_vs_shuffled_ci95", "kid", "precision", "recall",
          "two_sample", "nn_train_distance_vs_real", "place_distance_vs_real", "own_view_distance_median",
@@ -38,7 +39,8 @@ def main() -> None:
     area = load_config()
     explorer = Explorer(area)
     data, judge = explorer.data, explorer.judge()
-    feats = real_view_features(area.cache_dir, data.arrays_key, data.views64, lambda: load_image_features(64))
+    feats = real_view_features(area.cache_dir, data.arrays_key, data.views64, lambda: load_image_features(VIEW_PX),
+                               VIEW_PX)
     ckpt = load_checkpoint(Path(args.retrieval), "retrieval")
     net = CrossViewNet(**ckpt["net_config"])
     net.load_state_dict(ckpt["net"])

@@ -82,7 +82,7 @@ def _features(explorer: Explorer, feature_set: str, generated: np.ndarray, gen_p
         from geogan_core.checkpoint import load_image_features
 
         net = load_image_features(128)
-        real = real_view_features(cache, d.arrays_key, d.views64, lambda: net, progress)
+        real = real_view_features(cache, d.arrays_key, d.views64, lambda: net, 128, progress)
         return np.concatenate([real, image_features(net, generated, progress=progress)])
     gan = explorer.gan("modern" if feature_set == "cgan_disc" else "ugan")
     real = cached_features(cache, f"{feature_set}-real-{gan.sha256[:12]}-{d.arrays_key}",

@@ -88,7 +88,8 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
     data = explorer.data
     judge = explorer.judge()
     net = load_image_features()
-    real = real_view_features(explorer.area.cache_dir, data.arrays_key, data.views64, lambda: net, progress)
+    real = real_view_features(explorer.area.cache_dir, data.arrays_key, data.views64, lambda: net, net.size,
+                              progress)
     labelled_view = data.loc_label[data.view_loc] >= 0
     train_v = data.view_mask("train") & labelled_view
     clf = fit_classifier(real[train_v], data.loc_label[data.view_loc[train_v]])

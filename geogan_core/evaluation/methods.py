@@ -72,7 +72,7 @@ class FeatureMaker:
 
     def real_view_features(self) -> np.ndarray:
         """Lite0 features of every real view (cached by the data key)."""
-        return real_view_features(self.ex.area.cache_dir, self.data.arrays_key, self.data.views64, self.lite0,
+        return real_view_features(self.ex.area.cache_dir, self.data.arrays_key, self.data.views64, self.lite0, 128,
                                   self.progress)
 
     def bank(self, method: str, train: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

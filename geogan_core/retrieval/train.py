@@ -29,6 +29,7 @@ from geogan_core.retrieval.memory import KEYS, RetrievalMemory, recall_at
 
 log = logging.getLogger(__name__)
 RECALL_K = (1, 5, 10)
+VIEW_PX = 64  # Lite0 reads the 64-px views at this size for the view tower (as it reads generated views)
 
 
 @dataclass(frozen=True)

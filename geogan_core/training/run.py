@@ -115,12 +115,13 @@ def _train_retrieval(area: StudyArea, pack: Pack | None, run_dir: Path | None, s
     """The cross-view embedding and its memory of training places (needs Lite0, so not from a pack)."""
     from geogan_core.checkpoint import load_image_features
     from geogan_core.models.features import real_view_features
-    from geogan_core.retrieval.train import RetrievalConfig, train_retrieval
+    from geogan_core.retrieval.train import VIEW_PX, RetrievalConfig, train_retrieval
 
     if pack is not None:
         raise ConfigError("train retrieval reads the views' Lite0 features, which a pack does not carry; "
                           "run it with --config on the study area")
     data = load_paired(area)
-    feats = real_view_features(area.cache_dir, data.arrays_key, data.views64, lambda: load_image_features(64))
+    feats = real_view_features(area.cache_dir, data.arrays_key, data.views64, lambda: load_image_features(VIEW_PX),
+                               VIEW_PX)
     cfg = replace(RetrievalConfig(seed=seed), **({"epochs": epochs} if epochs is not None else {}))
     return train_retrieval(data, feats, run_dir or PROJECT_ROOT / "runs" / "retrieval", cfg, max_steps=max_steps)
