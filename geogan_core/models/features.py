@@ -26,8 +26,9 @@ def cached_features(cache_dir: Path, key: str, compute: Callable[[], np.ndarray]
 
 def real_view_features(cache_dir: Path, data_key: str, views: np.ndarray, net: Callable[[], nn.Module], size: int,
                        progress: ProgressFn | None = None) -> np.ndarray:
-    """EfficientNet-Lite0 features of all real 64x64 views read at ``size`` px (``net()`` is Lite0 at that size),
-    cached by the paired-data key and the size.
+    """EfficientNet-Lite0 features of all real 64x64 views read at ``size`` px, cached by data key and size.
+
+    ``net()`` must be Lite0 at that size (``checkpoint.load_image_features(size)``).
     """
     return cached_features(cache_dir, f"lite0-real-{size}px-{data_key}",
                            lambda: image_features(net(), views, progress=progress, desc="real view features"))
