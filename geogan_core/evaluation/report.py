@@ -191,7 +191,7 @@ def markdown_report(checkpoints: Path, bench: Path | None = None) -> str:
 
     out = []
     models = read_manifest(checkpoints)
-    gans = [n for n in ("paper", "modern", "ugan") if "metrics" in models.get(n, {})]
+    gans = [n for n in ("paper", "modern", "guided", "ugan") if "metrics" in models.get(n, {})]
     if gans:
         out += ["| model | epochs | FID (Lite0) | KID (Lite0) | land-cover consistency [95% CI] | class-balanced "
                 "[95% CI] | land-cover AUC [95% CI] | views called | diversity (vs real) | place distance (vs real) "
@@ -213,8 +213,8 @@ def markdown_report(checkpoints: Path, bench: Path | None = None) -> str:
                 out.append(f"- {n} minus paper, same places and noise (paired bootstrap): consistency "
                            f"{_signed_ci(d, 'consistency_diff')}, class-balanced {_signed_ci(d, 'balanced_diff')}.")
         out.append("")
-    for name, table in (("recipes", recipes_table), ("recipes-retrieval", recipes_table),
-                        ("ablation", ablation_table)):
+    for name, table in (("retrieval", retrieval_table), ("recipes", recipes_table),
+                        ("recipes-retrieval", recipes_table), ("ablation", ablation_table)):
         try:
             out.append(table(load_results(name)))
         except DataNotFoundError:
@@ -312,6 +312,28 @@ def recipes_table(res: dict[str, Any]) -> str:
                     f"{_fmt(j.get('place_distance_vs_real'))} | {_ci(lite, 'landcover_auc', False)} | "
                     f"{_fmt(lite.get('fid_lite0'))} |")
     return "\n".join(rows) + "\n"
+
+
+def retrieval_table(res: dict[str, Any]) -> str:
+    """``bench/retrieval.py``: R@K beside chance, and the judge on the real views that retrieval shows, per side."""
+    rows = []
+    for side, r in res["sides"].items():
+        recall = ", ".join(f"{k} {v:.1%} (chance {r['chance'][k]:.1%})" for k, v in r["recall"].items())
+        rows += [f"Retrieval on the {side} regions ({r['places']} places; `bench/retrieval.py`, {res['retrieval']}): "
+                 f"{recall}. Views of the {r['places']} places stood in for by one view each of their 8 most alike "
+                 f"training places; the judge's AUC of the places' own real views is "
+                 f"{_fmt(r['real'].get('auc'))}.", "",
+                 "| retrieval | judge AUC [95% CI] | paired vs shuffled [95% CI] | KID | precision | recall | "
+                 "two-sample acc. | place distance vs real | distance to the place's own views: median (mean "
+                 "[95% CI]) |", "|---|---|---|---|---|---|---|---|---|"]
+        for name, m in r["methods"].items():
+            lo, hi = m["own_view_distance_ci95"]
+            rows.append(f"| {name} | {_ci(m, 'auc', False)} | {_ci(m, 'paired_vs_shuffled', False)} | "
+                        f"{_fmt(m['kid'])} | {_fmt(m['precision'])} | {_fmt(m['recall'])} | "
+                        f"{_fmt(m['two_sample'].get('accuracy'), True)} | {_fmt(m['place_distance_vs_real'])} | "
+                        f"{m['own_view_distance_median']:.3f} ({m['own_view_distance']:.3f} [{lo:.3f}, {hi:.3f}]) |")
+        rows.append("")
+    return "\n".join(rows)
 
 
 def ablation_table(res: dict[str, Any]) -> str:

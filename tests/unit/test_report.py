@@ -161,3 +161,19 @@ def test_recipes_table_lists_each_recipe_with_its_settings():
         **judge, "two_sample": {"accuracy": 0.65}, "nn_train_distance_vs_real": 0.0}}
     assert "| retrieval control | retrieval=abc | - | 0.74 [0.62, 0.79] |" in recipes_table(res)
     assert "| 65.0% | 0 | - | - | - |" in recipes_table(res)
+
+
+def test_retrieval_table_gives_recall_beside_chance_and_each_method():
+    from geogan_core.evaluation.report import retrieval_table
+
+    m = {"auc": 0.83, "auc_ci95": [0.7, 0.9], "paired_vs_shuffled": 0.1, "paired_vs_shuffled_ci95": [0.05, 0.13],
+         "kid": 0.05, "precision": 0.88, "recall": 0.51, "two_sample": {"accuracy": 0.65},
+         "place_distance_vs_real": 1.03, "own_view_distance_median": 0.377, "own_view_distance": 0.395,
+         "own_view_distance_ci95": [0.36, 0.425]}
+    res = {"retrieval": "retrieval.pt", "sides": {"val": {
+        "recall": {"R@1": 0.016, "R@10": 0.169}, "chance": {"R@1": 0.005, "R@10": 0.052}, "places": 191,
+        "real": {"auc": 0.83}, "methods": {"learned (overhead)": m, "crude descriptor": {**m, "auc": 0.67}}}}}
+    text = retrieval_table(res)
+    assert "R@10 16.9% (chance 5.2%)" in text and "191 places" in text
+    assert "| learned (overhead) | 0.83 [0.70, 0.90] |" in text and "| crude descriptor | 0.67 [0.70, 0.90] |" in text
+    assert "| 0.377 (0.395 [0.360, 0.425]) |" in text
