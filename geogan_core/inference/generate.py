@@ -75,6 +75,45 @@ class GenerationResult:
     notes: list[str] = field(default_factory=list)
 
 
+class ModelTurns:
+    """One model call at a time, re-entrant for the thread that holds it; calls a user waits for go first.
+
+    Waiting urgent calls (generated views) are served before waiting background ones (the land-cover
+    votes, computed after the views are shown), so that a click's views do not queue behind other
+    sessions' votes (bench/load.py). The wait for a turn is the stage "model lock wait" (GEOGAN_TIMINGS).
+    """
+
+    def __init__(self) -> None:
+        """No call holds the models yet."""
+        self._cond = threading.Condition()
+        self._owner: int | None = None
+        self._depth = 0
+        self._urgent_waiting = 0
+
+    @contextmanager
+    def turn(self, urgent: bool = True) -> Iterator[None]:
+        """Hold the models for the block (at once when this thread already holds them)."""
+        me = threading.get_ident()
+        with stage("model lock wait"), self._cond:
+            if self._owner != me:
+                self._urgent_waiting += urgent
+                try:
+                    while self._owner is not None or (not urgent and self._urgent_waiting):
+                        self._cond.wait()
+                finally:
+                    self._urgent_waiting -= urgent
+                self._owner = me
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._depth -= 1
+                if not self._depth:
+                    self._owner = None
+                    self._cond.notify_all()
+
+
 class Explorer:
     """Layers, land cover, photos and models of one study area, opened once."""
 
@@ -85,7 +124,7 @@ class Explorer:
         self._gans: dict[str, LoadedGAN] = {}
         self._lite0_64: torch.nn.Module | None = None
         # one model call at a time: concurrent sessions would otherwise fight over the same cores
-        self._model_lock = threading.RLock()
+        self._turns = ModelTurns()
 
     @cached_property
     def stack(self) -> OverheadStack:
@@ -133,7 +172,7 @@ class Explorer:
             return []
         patch, _ = self.patch(lat, lon)
         modern = result is not None and result.arch == "modern"
-        with stage("votes"), self._model_turn():
+        with stage("votes"), self._turns.turn(urgent=False):  # after the views: other sessions' views go first
             if modern and self._lite0_64 is None:
                 self._lite0_64 = load_image_features(64)
             return place_votes(heads, lat, lon, patch, result.images if modern and result else None,
@@ -160,7 +199,7 @@ class Explorer:
 
     def gan(self, name: str) -> LoadedGAN:
         """A GAN from the manifest, loaded once."""
-        with self._model_lock:
+        with self._turns.turn():
             return self._load_gan(name)
 
     def _load_gan(self, name: str) -> LoadedGAN:
@@ -180,16 +219,6 @@ class Explorer:
             self._gans[name] = loaded
         return self._gans[name]
 
-    @contextmanager
-    def _model_turn(self) -> Iterator[None]:
-        """The model lock for one model call; the wait for it is the stage "model lock wait" (GEOGAN_TIMINGS)."""
-        with stage("model lock wait"):
-            self._model_lock.acquire()
-        try:
-            yield
-        finally:
-            self._model_lock.release()
-
     def patch(self, lat: float, lon: float) -> tuple[np.ndarray, float]:
         """The overhead condition at a place and the share of layers with data there."""
         return self.stack.patch(lat, lon)
@@ -205,7 +234,7 @@ class Explorer:
         p = torch.as_tensor(np.asarray(patches, np.float32))
         if p.ndim == 3:
             p = p.expand(len(z), -1, -1, -1)
-        with self._model_turn():
+        with self._turns.turn():
             t0 = time.perf_counter()
             imgs = G(z, p)
             seconds = time.perf_counter() - t0
