@@ -55,13 +55,13 @@ serve-many: setup
 # The load test at the server (bench/load.py, about 25 minutes, 127.0.0.1 only): 1, 5, 10 and 20
 # simulated sessions (Streamlit's protocol, no browser; half click the Map, half move the Latent
 # sliders) with one Chromium session beside them, 60 s each, steps back to back, then 2 s apart;
-# 10 sessions 2 s apart for 10 minutes (memory); 20 sessions 2 s apart on 2 processes behind nginx;
+# 10 sessions 2 s apart for 10 minutes after a minute of warm-up (memory); 20 sessions 2 s apart on 2 processes behind nginx;
 # the generator against the browser; then the tables in docs/RESULTS.md. A run with errors still
 # writes its file (the tables count the errors).
 load: setup
 	-$(PY) bench/load.py --sessions 1 5 10 20 --seconds 60 --json bench/load.json
 	-$(PY) bench/load.py --sessions 1 5 10 20 --seconds 60 --think 2 --json bench/load-think.json
-	-$(PY) bench/load.py --sessions 10 --seconds 600 --think 2 --json bench/load-memory.json
+	-$(PY) bench/load.py --sessions 10 --seconds 600 --think 2 --warm-up 60 --json bench/load-memory.json
 	-$(PY) bench/load.py --processes 2 --sessions 20 --seconds 60 --think 2 --json bench/load-proxy.json
 	$(PY) bench/load.py --check-browser 20 --json bench/load-check.json
 	$(PY) -m geogan_core report --readme docs/RESULTS.md

@@ -21,15 +21,17 @@ each ``--sessions`` count in turn for ``--seconds``:
   places as a person does: mouse click to the new place's first image on screen.
 
 Steps follow each other as soon as the run ended (a closed loop) or ``--think`` seconds apart
-(people looking at each result). A step begun before the end of the window is finished; every
-wait is bounded by ``--timeout``. Errors: a step that failed or timed out, a check that failed,
-an exception or error alert on the page, for the browser also a failed local request or any
-request to another host. For each count it reports p50/p95 per action, the errors, the CPU
-seconds of the server, of this generator and of the browser, the server's memory (summed RSS of
-its processes, from /proc) when every session has its page open ("warm"), halfway ("mid"), at the
-end of the window ("end") and its peak, each also as its heap alone (``RssAnon``: RSS also counts the pages of
-mapped files, such as the photo cache's views, that were read), and the server's stage timers
-(``GEOGAN_TIMINGS``).
+(people looking at each result). The window starts when every session has its page open, or
+``--warm-up`` seconds of load later (the caches of place reports and renders fill first). A step
+begun before the end of the window is finished; every wait is bounded by ``--timeout``. Errors: a
+step that failed or timed out, a check that failed, an exception or error alert on the page, for
+the browser also a failed local request or any request to another host. For each count it reports,
+over the steps begun in the window, p50/p95 per action, the errors, the CPU seconds of the server,
+of this generator and of the browser, the server's memory (summed RSS of its processes, from /proc)
+when every session had its page open ("open"), at the window's start ("warm": the same without a
+warm-up), halfway ("mid"), at its end ("end") and its peak, each also as its heap alone
+(``RssAnon``: RSS also counts the pages of mapped files that were read, such as the photo cache's
+views), and the server's stage timers (``GEOGAN_TIMINGS``).
 
 ``--check-browser K`` checks the generator against the browser on a quiet server: K clicks each,
 alternating, every click a new place. In the browser a script logs the websocket's messages, so each
@@ -235,8 +237,10 @@ async def simulated_session(index: int, base_url: str, ready: asyncio.Queue, go:
         if time.time() >= deadline[0]:
             break
         try:
+            started = time.time()
             step = await (map_step(s, load_place(index, k)) if kind == "map" else latent_step(s, k, directions))
-            result["steps"].append({key: step[key] for key in ("first_image_s", "end_s", "what")})
+            result["steps"].append({"started": started, **{key: step[key] for key in ("first_image_s", "end_s",
+                                                                                       "what")}})
             result["errors"] += [f"step {k + 1} ({step['what']}): {e}" for e in step["errors"]]
         except (ProtocolError, KeyError, OSError) as e:
             result["errors"].append(f"step {k + 1}: {type(e).__name__}: {e}")
@@ -281,7 +285,7 @@ def browser_session(base_url: str, go, deadline, think_s: float, timeout_s: floa
                     break
                 try:
                     step = browser_click(page, load_place(999, k), timeout_ms)
-                    result["steps"].append({"s": step["s"], "what": step["what"]})
+                    result["steps"].append({"s": step["s"], "what": step["what"], "started": step["clicked_at"]})
                 except Exception as exc:
                     result["errors"].append(f"step {k + 1}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
                     page.goto(f"{base_url}/Map", wait_until="domcontentloaded")
@@ -322,25 +326,30 @@ def browser_beside(base_url: str, think_s: float, timeout_s: float) -> Iterator[
 
 
 async def _point(base_url: str, sessions: int, seconds: float, think_s: float, timeout_s: float,
-                 server_pids: list[int], timings: Path, browser: tuple | None) -> dict:
-    """``sessions`` simulated sessions (and the browser, if any) for ``seconds``; everything measured."""
+                 server_pids: list[int], timings: Path, browser: tuple | None, warm_up_s: float = 0.0) -> dict:
+    """``sessions`` simulated sessions (and the browser, if any) for ``warm_up_s`` and then ``seconds``; the
+    second part measured (steps that began in it, CPU, memory), and the memory when the pages were open."""
     ready: asyncio.Queue = asyncio.Queue()
     go, deadline = asyncio.Event(), [math.inf]
     tasks = [asyncio.create_task(simulated_session(i, base_url, ready, go, deadline, think_s, timeout_s))
              for i in range(1, sessions + 1)]
     for _ in range(sessions):
         await asyncio.wait_for(ready.get(), 2 * timeout_s + 60)
-    memory = {"warm": tree_rss_mib(server_pids), "warm_anon": tree_rss_mib(server_pids, "RssAnon")}
+    memory = {"open": tree_rss_mib(server_pids), "open_anon": tree_rss_mib(server_pids, "RssAnon")}
     browser_pids = [browser[3]] if browser else []
-    cpu0 = (tree_cpu_s(server_pids), own_cpu_s(), tree_cpu_s(browser_pids), machine_busy_s())
-    per_process0 = [tree_cpu_s([p]) for p in server_pids]
-    start = time.time()
+    start = time.time() + warm_up_s
     deadline[0] = start + seconds
     if browser:
         browser[1].value = deadline[0]
         browser[0].set()
     go.set()
-    peak = memory["warm"]
+    peak = memory["open"]
+    while time.time() < start:  # the warm-up
+        await asyncio.sleep(min(SAMPLE_EVERY_S, max(0.05, start - time.time())))
+        peak = max(peak, tree_rss_mib(server_pids))
+    memory["warm"], memory["warm_anon"] = tree_rss_mib(server_pids), tree_rss_mib(server_pids, "RssAnon")
+    cpu0 = (tree_cpu_s(server_pids), own_cpu_s(), tree_cpu_s(browser_pids), machine_busy_s())
+    per_process0 = [tree_cpu_s([p]) for p in server_pids]
     while time.time() < deadline[0]:
         await asyncio.sleep(min(SAMPLE_EVERY_S, max(0.05, deadline[0] - time.time())))
         rss = tree_rss_mib(server_pids)
@@ -357,29 +366,32 @@ async def _point(base_url: str, sessions: int, seconds: float, think_s: float, t
     cpu = {"window_s": round(window, 1), "available": round(window * (os.cpu_count() or 1), 1),
            "server": round(server, 1), "generator": round(generator, 1), "browser": round(chromium, 1),
            "rest": round(busy - server - generator - chromium, 1), "server_by_process": per_process}
-    return {"sessions": sessions, "results": results, "memory_mib": memory, "cpu_s": cpu,
-            "server_stages_s": stage_stats(timings, start, start + window)}
+    return {"sessions": sessions, "results": results, "memory_mib": memory, "cpu_s": cpu, "warm_up_s": warm_up_s,
+            "window_start": start, "server_stages_s": stage_stats(timings, start, start + window)}
 
 
 def summarize_point(point: dict, browser_result: dict | None) -> dict:
-    """Per action: p50/p95 of the first image and of the run's end; the errors; the steps per session."""
-    out = {k: point[k] for k in ("sessions", "memory_mib", "cpu_s", "server_stages_s")}
+    """Per action, over the steps that began in the window: p50/p95 of the first image and of the run's end;
+    the errors (warm-up included)."""
+    out = {k: point[k] for k in ("sessions", "memory_mib", "cpu_s", "server_stages_s", "warm_up_s")}
     errors: list[str] = []
     for kind, action in (("map", "click"), ("latent", "slider")):
-        steps = [st for r in point["results"] if r["kind"] == kind for st in r["steps"]]
+        steps = [st for r in point["results"] if r["kind"] == kind for st in r["steps"]
+                 if st["started"] >= point["window_start"]]
         out[f"{action}_first_image_s"] = stats([st["first_image_s"] for st in steps if st["first_image_s"]])
         out[f"{action}_end_s"] = stats([st["end_s"] for st in steps if st["end_s"]])
     for r in point["results"]:
         errors += [f"session {r['session']} ({r['kind']}): {e}" for e in r["errors"]]
     if browser_result is not None:
-        out["browser_click_s"] = stats([st["s"] for st in browser_result["steps"]])
+        out["browser_click_s"] = stats([st["s"] for st in browser_result["steps"]
+                                        if st["started"] >= point["window_start"]])
         errors += [f"browser: {e}" for e in browser_result["errors"]]
     out["errors"] = errors
     return out
 
 
 def run(sessions: list[int], seconds: float, think_s: float, timeout_s: float, processes: int, browser: bool,
-        log_dir: Path) -> dict:
+        log_dir: Path, warm_up_s: float = 0.0) -> dict:
     """Start the app (or ``processes`` of them behind nginx), warm it up, and measure every count."""
     result: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                     "seconds": seconds, "think_s": think_s, "timeout_s": timeout_s, "processes": processes,
@@ -396,7 +408,7 @@ def run(sessions: list[int], seconds: float, think_s: float, timeout_s: float, p
             print(f"{n} simulated session(s){' and a browser' if browser else ''}, {seconds:g} s, think "
                   f"{think_s:g} s ...", flush=True)
             with browser_beside(base_url, think_s, timeout_s) if browser else contextlib.nullcontext() as b:
-                point = asyncio.run(_point(base_url, n, seconds, think_s, timeout_s, pids, timings, b))
+                point = asyncio.run(_point(base_url, n, seconds, think_s, timeout_s, pids, timings, b, warm_up_s))
                 browser_result = b[2].get(timeout=2 * timeout_s + 60)[1] if b else None
             summary = summarize_point(point, browser_result)
             result["points"].append(summary)
@@ -428,7 +440,8 @@ def print_point(p: dict) -> None:
         print(f"  browser click: {lat(p['browser_click_s'])}")
     cpu, mem = p["cpu_s"], p["memory_mib"]
     print(f"  errors {len(p['errors'])}; CPU s server {cpu['server']}, generator {cpu['generator']}, browser "
-          f"{cpu['browser']}, rest {cpu['rest']} of {cpu['available']}; memory warm {mem['warm']}, mid "
+          f"{cpu['browser']}, rest {cpu['rest']} of {cpu['available']}; memory pages open {mem['open']}, warm "
+          f"{mem['warm']}, mid "
           f"{mem.get('mid')}, end {mem['end']}, peak {mem['peak']} MiB (heap: {mem['warm_anon']}, "
           f"{mem.get('mid_anon')}, {mem['end_anon']})")
     for name, st in p["server_stages_s"].items():
@@ -557,14 +570,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=0.0,
                         help="seconds each session waits after a step (default 0: back to back)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds any one step may take (default 60)")
+    parser.add_argument("--warm-up", type=float, default=0.0,
+                        help="seconds of load before each window, not measured (default 0: the window starts when "
+                             "every session has its page open)")
     parser.add_argument("--processes", type=int, default=1, help="app processes behind nginx (default 1: no proxy)")
     parser.add_argument("--no-browser", action="store_true", help="no Chromium session beside the simulated ones")
     parser.add_argument("--check-browser", type=int, metavar="K",
                         help="instead: K clicks each by the browser and by the generator, on a quiet server")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
-    if min(args.sessions) < 1 or args.seconds <= 0 or args.think < 0 or args.processes < 1:
-        parser.error("--sessions and --processes must be at least 1, --seconds positive, --think 0 or more")
+    if min(args.sessions) < 1 or args.seconds <= 0 or min(args.think, args.warm_up) < 0 or args.processes < 1:
+        parser.error("--sessions and --processes must be at least 1, --seconds positive, --think and --warm-up "
+                     "0 or more")
 
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
         if args.check_browser:
@@ -575,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
             save_result(result, args.json)
             return 0
         result = run(args.sessions, args.seconds, args.think, args.timeout, args.processes, not args.no_browser,
-                     Path(tmp))
+                     Path(tmp), args.warm_up)
     save_result(result, args.json)
     errors = sum(len(p["errors"]) for p in result["points"]) + (not result["server_alive_after"])
     if errors:

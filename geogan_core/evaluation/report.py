@@ -412,9 +412,9 @@ def load_table(folder: Path) -> str:
         return ""
     rows = [f"{_machines([r for _, r in runs] + [check])}. Command: `make load` (`bench/load.py`).", "",
             "Seconds, p50 / p95 (steps); \"first image\": request to the first generated image's message, \"end\": "
-            "to the end of the run; memory: the server's RSS when every session had its page open / halfway / "
-            "at the end, and its heap alone (RSS also counts the pages of mapped files that were read, such as the "
-            "photo cache's views).", "",
+            "to the end of the run; memory: the server's RSS at the window's start (every session has its page "
+            "open, or after a warm-up) / halfway / at the end, and its heap alone (RSS also counts the pages of "
+            "mapped files that were read, such as the photo cache's views).", "",
             "| file | processes | simulated sessions + Chromium | pause (s) | window (s) | click: first image | "
             "click: end | slider: first image | slider: end | Chromium click, on screen | errors | CPU s: server / "
             "generator / Chromium / rest, of | server memory (MiB) |", "|" + "---|" * 14]
@@ -428,7 +428,9 @@ def load_table(folder: Path) -> str:
                 f"{len(p['errors'])} | {cpu['server']:g} / {cpu['generator']:g} / {cpu['browser']:g} / "
                 f"{cpu['rest']:g}, of {cpu['available']:g} | {mem['warm']:.0f} / {mem['mid']:.0f} / {mem['end']:.0f} "
                 f"({mem['end'] / mem['warm'] - 1:+.0%}); heap {mem['warm_anon']:.0f} / {mem['mid_anon']:.0f} / "
-                f"{mem['end_anon']:.0f} ({mem['end_anon'] / mem['warm_anon'] - 1:+.0%}) |")
+                f"{mem['end_anon']:.0f} ({mem['end_anon'] / mem['warm_anon'] - 1:+.0%})"
+                + (f"; after {p['warm_up_s']:g} s of load (pages open: {mem['open']:.0f}, heap "
+                   f"{mem['open_anon']:.0f})" if p.get("warm_up_s") else "") + " |")
     if check:
         rows += ["", f"The generator against the browser on a quiet server (`--check-browser`: {check['clicks']} Map "
                      f"clicks each, alternating, every click a new place; p50 / p95 (n) in s). Chromium, from the "

@@ -64,7 +64,8 @@ def test_bench_table_has_every_figure(tmp_path):
 
 def test_load_table_gives_the_curves_and_the_browser_check(tmp_path):
     assert load_table(tmp_path) == ""
-    proxy = {**LOAD, "processes": 2, "think_s": 2.0, "date": "2026-01-04 10:00 UTC", "points": [POINT]}
+    proxy = {**LOAD, "processes": 2, "think_s": 2.0, "date": "2026-01-04 10:00 UTC", "points": [
+        {**POINT, "warm_up_s": 60.0, "memory_mib": {**POINT["memory_mib"], "open": 700.0, "open_anon": 450.0}}]}
     _write(tmp_path, load=LOAD, **{"load-proxy": proxy, "load-check": CHECK, "load-think-before": proxy})
     table = load_table(tmp_path)
     assert table.startswith("Machine: test CPU. Date: 2026-01-03 16:00 UTC, 2026-01-03 17:00 UTC, 2026-01-04 "
@@ -77,6 +78,7 @@ def test_load_table_gives_the_curves_and_the_browser_check(tmp_path):
     assert rows[1].startswith("| load | 1 | 1 + 1 | 0 | 60 | 0.30 / 0.90 (40) | 0.50 / 1.20 (40) | - | - |")
     assert " | 1 | 80.5 / " in rows[1]  # one error
     assert rows[2].startswith("| load-proxy | 2 | 5 + 1 | 2 |")
+    assert rows[2].endswith("heap 500 / 510 / 505 (+1%); after 60 s of load (pages open: 700, heap 450) |")
     assert "views' message received 0.23 / 0.30 (20), first view on screen 0.25 / 0.40 (20)." in table
     assert "views' message received 0.21 / 0.35 (20)." in table
     assert "medians +21 ms apart" in table
