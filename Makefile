@@ -52,12 +52,13 @@ PORT ?= 8080
 serve-many: setup
 	$(PY) bench/proxy.py --processes $(N) --port $(PORT)
 
-# The load test at the server (bench/load.py, about 25 minutes, 127.0.0.1 only): 1, 5, 10 and 20
+# The load test at the server (bench/load.py, about 30 minutes, 127.0.0.1 only): 1, 5, 10 and 20
 # simulated sessions (Streamlit's protocol, no browser; half click the Map, half move the Latent
 # sliders) with one Chromium session beside them, 60 s each, steps back to back, then 2 s apart;
-# 10 sessions 2 s apart for 10 minutes after a minute of warm-up (memory); 20 sessions 2 s apart on 2 processes behind nginx;
-# the generator against the browser; then the tables in docs/RESULTS.md. A run with errors still
-# writes its file (the tables count the errors).
+# 10 sessions 2 s apart for 10 minutes after a minute of warm-up (memory); 20 sessions 2 s apart
+# on 2 processes behind nginx (`apt-get install -y nginx`); the generator against the browser;
+# then the tables in docs/RESULTS.md. A run with errors still writes its file (the tables count
+# the errors).
 load: setup
 	-$(PY) bench/load.py --sessions 1 5 10 20 --seconds 60 --json bench/load.json
 	-$(PY) bench/load.py --sessions 1 5 10 20 --seconds 60 --think 2 --json bench/load-think.json
