@@ -8,7 +8,9 @@ text a run is timed to, and a page that raises; no demo data and no browser are 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from harness import streamlit_app  # noqa: E402
 from load import load_place  # noqa: E402
-from proxy import nginx_conf  # noqa: E402
+from proxy import COOKIE, apps_behind_proxy, nginx_conf, nginx_problem  # noqa: E402
 from streamlit_client import ProtocolError, Session, json_state, slider_state, stream_url  # noqa: E402
 
 PAUSE_S = 0.3  # the app's pause between the timed text and its image
@@ -68,13 +70,18 @@ st.navigation([st.Page(home, title="Home", default=True), st.Page(broken, title=
 '''
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory) -> str:
-    folder = tmp_path_factory.mktemp("tiny_app")
+def tiny_app(folder: Path) -> Path:
+    """Write the tiny app (and its component's page) into ``folder``; its script's path."""
     (folder / "pick").mkdir()
     (folder / "pick" / "index.html").write_text("<html><body>pick</body></html>")
     (folder / "app.py").write_text(APP)
-    with streamlit_app(folder / "app.py", folder / "streamlit.log", timeout=60) as server:
+    return folder / "app.py"
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> str:
+    folder = tmp_path_factory.mktemp("tiny_app")
+    with streamlit_app(tiny_app(folder), folder / "streamlit.log", timeout=60) as server:
         yield server.base_url
 
 
@@ -181,3 +188,41 @@ def test_nginx_conf_keeps_sessions_on_their_process(tmp_path):
     assert '"127.0.0.1:9001" 127.0.0.1:9001;' in conf and '"127.0.0.1:9002" 127.0.0.1:9002;' in conf
     assert "server 127.0.0.1:9001;" in conf and "server 127.0.0.1:9002;" in conf
     assert "proxy_set_header Upgrade $http_upgrade;" in conf and "geogan_backend=$upstream_addr" in conf
+
+
+def _served_by(url: str, cookie: str | None = None) -> str:
+    """The process nginx sent a request to, as its cookie names it."""
+    request = urllib.request.Request(url, headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.status == 200
+        ours = [c for c in resp.headers.get_all("Set-Cookie") if c.startswith(f"{COOKIE}=")]
+        return ours[0].split(";")[0].split("=", 1)[1]
+
+
+def test_nginx_keeps_each_browser_on_its_process(tmp_path):
+    """Needs Debian's nginx: skipped without it, failed under CI (``.ci/run`` installs it)."""
+    problem = nginx_problem()
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    (tmp_path / "app").mkdir()
+    with apps_behind_proxy(2, tmp_path, script=str(tiny_app(tmp_path / "app")), timeout=60) as app:
+        health = f"{app.base_url}/_stcore/health"
+        ports = {f"127.0.0.1:{s.port}" for s in app.servers}
+        first = [_served_by(health) for _ in range(4)]  # no cookie yet: round robin
+        assert set(first) == ports
+        for backend in ports:  # the cookie keeps a browser where it began
+            assert {_served_by(health, backend) for _ in range(3)} == {backend}
+        assert _served_by(health, "127.0.0.1:1") in ports  # a forged cookie points nowhere else
+
+        async def sessions_through_the_proxy():
+            sessions = [Session(app.base_url, timeout_s=30) for _ in range(2)]
+            for s in sessions:
+                await s.open(image_after=r"^\*\*Timed")
+                level = s.find("slider", "Level")
+                r = await s.change(level, slider_state(level.id, 0.2))
+                assert r.texts == ["**Timed** level 0.2 outside 3 took None"] and not r.errors
+            await asyncio.gather(*(s.close() for s in sessions))
+
+        run(sessions_through_the_proxy())
