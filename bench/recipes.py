@@ -51,6 +51,8 @@ def main() -> None:
     p.add_argument("runs", nargs="+", help="run folders holding latest.pt")
     p.add_argument("--side", choices=["val", "test"], default="val")
     p.add_argument("--json", default=str(PROJECT_ROOT / "results" / "recipes.json"))
+    p.add_argument("--keep", action="store_true",
+                   help="keep the recipes already in --json (scored with the same judge) and add these")
     args = p.parse_args()
     area = load_config()
     shipped = PROJECT_ROOT / "checkpoints"
@@ -59,6 +61,11 @@ def main() -> None:
     baseline = {"train_minutes": round(entry["train_seconds"] / 60, 1), "epochs": entry["epochs"], "settings": {},
                 **score(area, shipped, args.side)}
     out = {"side": args.side, "judge": judge["sha256"][:12], "recipes": {"shipped modern": baseline}}
+    if args.keep and Path(args.json).is_file():
+        old = json.loads(Path(args.json).read_text())
+        if (old["side"], old["judge"]) != (out["side"], out["judge"]):
+            raise SystemExit(f"{args.json} was scored on {old['side']} with judge {old['judge']}: not comparable")
+        out["recipes"].update({k: v for k, v in old["recipes"].items() if k not in out["recipes"]})
     explorer = Explorer(area, shipped)
     ctx = judge_context(explorer.judge(), explorer.data, args.side)
     neigh = neighbours(explorer.data, ctx.places, "learned", explorer.retrieval)

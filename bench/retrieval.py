@@ -4,14 +4,17 @@ For each side: R@1/5/10 of the shipped embedding (a view's own place among the s
 beside chance; then the real views of the 8 most alike training places, scored by the judge as
 if a generator had made them, for the learned memory with each key (cross-view ``view``,
 ``overhead``, ``both``), the crude overhead descriptor and random training places. Writes
-``results/retrieval.json``:
-    .venv/bin/python bench/retrieval.py [--retrieval runs/retrieval/latest.pt]
+``results/retrieval.json``; ``--sweep`` first trains the settings of ``SWEEP`` and records their
+validation R@K (``results/retrieval-sweep.json``), which is how the defaults were chosen:
+    .venv/bin/python bench/retrieval.py [--retrieval runs/retrieval/latest.pt] [--sweep]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,23 +27,45 @@ from geogan_core.inference.generate import Explorer
 from geogan_core.models.crossview import CrossViewNet
 from geogan_core.models.features import real_view_features
 from geogan_core.retrieval.memory import KEYS, RetrievalMemory
-from geogan_core.retrieval.train import VIEW_PX
+from geogan_core.retrieval.train import VIEW_PX, RetrievalConfig, train_retrieval
 
 SHOWN = ("auc", "auc_ci95", "paired_vs_shuffled", "paired_vs_shuffled_ci95", "kid", "precision", "recall",
          "two_sample", "nn_train_distance_vs_real", "place_distance_vs_real", "own_view_distance_median",
          "own_view_distance", "own_view_distance_ci95")
 
 
+SWEEP = ({"lr": 1e-3, "dropout": 0.2, "center": 0}, {"lr": 3e-4, "dropout": 0.2, "center": 0},
+         {"lr": 3e-4, "dropout": 0.5, "center": 0}, {"lr": 3e-4, "dim": 32, "width": 16, "center": 0},
+         {"lr": 3e-4, "dropout": 0.5, "center": 2}, {"lr": 3e-4, "dropout": 0.5, "center": 4},
+         {"lr": 3e-4, "dropout": 0.5, "center": 8}, {"lr": 1e-3, "dropout": 0.5, "center": 4, "epochs": 100},
+         {"lr": 3e-4, "dropout": 0.5, "center": 4, "dim": 128, "epochs": 150})
+
+
+def sweep(data, feats: np.ndarray, path: Path) -> None:
+    """Train each setting of ``SWEEP`` (the rest at their defaults) and record its validation R@K."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for changes in SWEEP:
+            ck = load_checkpoint(train_retrieval(data, feats, Path(tmp), replace(RetrievalConfig(), **changes)))
+            rows.append({"settings": changes, "val": ck["metrics"]["val"],
+                         "epoch_chosen": ck["metrics"]["epoch_chosen"]})
+            print("sweep", json.dumps(rows[-1]))
+    path.write_text(json.dumps({"defaults": asdict(RetrievalConfig()), "runs": rows}, indent=2) + "\n")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--retrieval", default=str(PROJECT_ROOT / "checkpoints" / "retrieval.pt"))
     p.add_argument("--json", default=str(PROJECT_ROOT / "results" / "retrieval.json"))
+    p.add_argument("--sweep", action="store_true", help="first train the SWEEP settings (results/retrieval-sweep.json)")
     args = p.parse_args()
     area = load_config()
     explorer = Explorer(area)
     data, judge = explorer.data, explorer.judge()
     feats = real_view_features(area.cache_dir, data.arrays_key, data.views64, lambda: load_image_features(VIEW_PX),
                                VIEW_PX)
+    if args.sweep:
+        sweep(data, feats, PROJECT_ROOT / "results" / "retrieval-sweep.json")
     ckpt = load_checkpoint(Path(args.retrieval), "retrieval")
     net = CrossViewNet(**ckpt["net_config"])
     net.load_state_dict(ckpt["net"])
