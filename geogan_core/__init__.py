@@ -40,6 +40,7 @@ _EXPORTS = {
     "dense_overlays": "geogan_core.webmap.overlays",
     "explorer_map": "geogan_core.webmap.maps",
     "click_map_args": "geogan_core.webmap.clickmap",
+    "map_drawing": "geogan_core.webmap.clickmap",
     "legend_html": "geogan_core.webmap.maps",
     "local_assets_note": "geogan_core.webmap.offline",
     "LatentEditor": "geogan_core.inference.generate",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,6 +33,15 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Write text atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def file_stamps(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
+    """Path, size and modification time (ns) of each existing file, sorted.
+
+    A cache key part that costs a stat per file and changes whenever one of them does (source files,
+    for caches of what code made).
+    """
+    return [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(paths) if p.is_file()]
 
 
 _FULL_HASH_BYTES = 64 << 20

@@ -30,9 +30,9 @@ def get_overlays() -> list:
 
 @st.cache_resource(show_spinner=False)
 def get_map() -> dict:
-    """The map's drawing, built once for every session (plain strings; the browser draws it once)."""
-    data = get_explorer().data
-    return gc.click_map_args(gc.explorer_map(get_overlays(), data.loc_lat, data.loc_lon))
+    """The map's drawing, built once for every session (plain strings; the browser draws it once), kept on disk."""
+    explorer = get_explorer()
+    return gc.map_drawing(get_overlays(), explorer.data.loc_lat, explorer.data.loc_lon, explorer.area.cache_dir)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

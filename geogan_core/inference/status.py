@@ -17,7 +17,7 @@ from typing import Any
 
 from geogan_core.config import PROJECT_ROOT, StudyArea, load_config
 from geogan_core.errors import GeoGanError
-from geogan_core.fileio import atomic_write_text
+from geogan_core.fileio import atomic_write_text, file_stamps
 from geogan_core.manifest import MANIFEST, default_checkpoints, read_manifest
 
 HOME_CACHE_VERSION = 1
@@ -89,10 +89,6 @@ def study_status(config: str | Path | None = None, checkpoints: Path | None = No
     return status
 
 
-def _stamps(paths: list[Path]) -> list[tuple[str, int, int]]:
-    return [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(paths) if p.is_file()]
-
-
 def home_key(area: StudyArea, checkpoints: Path) -> str:
     """What the home page's status and gallery depend on, hashed (see the module's docstring).
 
@@ -104,7 +100,7 @@ def home_key(area: StudyArea, checkpoints: Path) -> str:
     manifest = checkpoints / MANIFEST
     parts = [HOME_CACHE_VERSION, area.config_path.read_text(), data_key(cache_key(area), area), str(checkpoints),
              hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else "",
-             _stamps(list(checkpoints.glob("*"))), _stamps(list(SOURCE.rglob("*.py")))]
+             file_stamps(checkpoints.glob("*")), file_stamps(SOURCE.rglob("*.py"))]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 

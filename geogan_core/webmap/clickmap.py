@@ -8,11 +8,17 @@ in ``ui/``.
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import folium
+import numpy as np
 
-from geogan_core.webmap.maps import SELECTED_PANE
+from geogan_core.fileio import atomic_write_text, file_stamps
+from geogan_core.webmap.maps import SELECTED_PANE, explorer_map
+from geogan_core.webmap.overlays import Overlay
 
 
 def click_map_args(fmap: folium.Map) -> dict[str, Any]:
@@ -27,3 +33,25 @@ def click_map_args(fmap: folium.Map) -> dict[str, Any]:
     key = hashlib.sha1("\0".join((header, html, script)).encode()).hexdigest()[:16]
     return {"header": header, "html": html, "script": script, "map_id": fmap.get_name(), "drawing_key": key,
             "marker_pane": SELECTED_PANE}
+
+
+def map_drawing(overlays: list[Overlay], photo_lat: np.ndarray, photo_lon: np.ndarray,
+                cache_dir: Path) -> dict[str, Any]:
+    """``click_map_args(explorer_map(overlays, photo_lat, photo_lon))``, kept on disk under ``cache_dir/map/``.
+
+    Building it takes about half a second of the Map page's first run; it only changes with the overlays,
+    the photo places, folium's version and this package's code, which key it.
+    """
+    places = hashlib.sha256(np.asarray(photo_lat, np.float64).tobytes() + np.asarray(photo_lon, np.float64).tobytes())
+    parts = [[asdict(o) for o in overlays], places.hexdigest(), folium.__version__,
+             file_stamps(Path(__file__).parent.glob("*.py"))]
+    key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+    entry = Path(cache_dir) / "map" / f"drawing-{key}.json"
+    if entry.is_file():
+        return dict(json.loads(entry.read_text()))
+    drawing = click_map_args(explorer_map(overlays, photo_lat, photo_lon))
+    atomic_write_text(entry, json.dumps(drawing))
+    for old in entry.parent.glob("drawing-*.json"):
+        if old != entry:
+            old.unlink(missing_ok=True)
+    return drawing

@@ -1,0 +1,24 @@
+"""The Map page's drawing, kept on disk and built again only when what it shows changes."""
+
+import numpy as np
+import pytest
+
+from geogan_core.webmap import clickmap
+from geogan_core.webmap.overlays import Overlay
+
+LAT, LON = np.array([10.0, -20.5, 48.9]), np.array([20.0, 130.25, 2.35])
+OVERLAYS = [Overlay("summer", "Summer", "/app/static/overlays/summer.png", ((-85.0, -180.0), (85.0, 180.0)))]
+
+
+def test_the_drawing_is_kept_and_built_again_for_other_inputs(tmp_path, monkeypatch):
+    first = clickmap.map_drawing(OVERLAYS, LAT, LON, tmp_path)
+    assert first["map_id"] in first["script"] and "summer.png" in first["script"]
+    assert len(list((tmp_path / "map").glob("drawing-*.json"))) == 1
+    with monkeypatch.context() as m:
+        m.setattr(clickmap, "explorer_map", lambda *a, **k: pytest.fail("built again although kept"))
+        assert clickmap.map_drawing(OVERLAYS, LAT, LON, tmp_path) == first
+    other = [Overlay("winter", "Winter", "/app/static/overlays/winter.png", OVERLAYS[0].bounds)]
+    assert "winter.png" in clickmap.map_drawing(other, LAT, LON, tmp_path)["script"]
+    moved = clickmap.map_drawing(other, LAT + 0.5, LON, tmp_path)  # other photo places
+    assert moved["drawing_key"] != first["drawing_key"]
+    assert len(list((tmp_path / "map").glob("drawing-*.json"))) == 1  # older drawings are removed
