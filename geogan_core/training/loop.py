@@ -60,6 +60,7 @@ class TrainConfig:
     neighbour_k: int = 5  # alike places (retrieval memory) a real view may come from (IC-GAN's k)
     ramp_start: int | None = None  # steps: the condition's weight is 0 until here ... (guided: 200)
     ramp_end: int | None = None  # ... and 1 from here, linear between (transitional cGAN); 0 = no ramp (guided: 600)
+    retrieval_key: str = ""  # memory key for guided training and neighbours (retrieval.memory.KEYS); "": shipped
     sample_every: int = 1
     keep_every: int = 10
     checkpoint_every: int = 1  # epochs between resumable checkpoints (the last epoch always writes one)

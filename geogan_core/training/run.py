@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import ConfigError
 from geogan_core.models.registry import ModelConfig, is_modern
 from geogan_core.training.loop import TrainConfig, train_gan
+
+if TYPE_CHECKING:
+    from geogan_core.retrieval.memory import RetrievalMemory
 
 
 def _tables(config_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -104,9 +107,8 @@ def train_command(area: StudyArea | None, what: str, arch: str = "modern", epoch
     memory = None
     if arch == "guided" or tcfg.neighbour_p:  # the shipped memory of the area's checkpoints folder
         from geogan_core.checkpoint import default_checkpoints
-        from geogan_core.retrieval.memory import load_memory
 
-        memory = load_memory(default_checkpoints(area) / "retrieval.pt")
+        memory = _memory(area, data, default_checkpoints(area) / "retrieval.pt", tcfg.retrieval_key)
     return train_gan(area, mcfg, tcfg, data, run_dir or PROJECT_ROOT / "runs" / arch, resume=resume, memory=memory)
 
 
@@ -125,3 +127,25 @@ def _train_retrieval(area: StudyArea, pack: Pack | None, run_dir: Path | None, s
                                VIEW_PX)
     cfg = replace(RetrievalConfig(seed=seed), **({"epochs": epochs} if epochs is not None else {}))
     return train_retrieval(data, feats, run_dir or PROJECT_ROOT / "runs" / "retrieval", cfg, max_steps=max_steps)
+
+
+def _memory(area: StudyArea, data: PairedData, path: Path, key: str) -> RetrievalMemory:
+    """The shipped retrieval memory; with another ``key``, rebuilt from its net with that key."""
+    from geogan_core.retrieval.memory import KEYS, RetrievalMemory, load_memory
+
+    memory = load_memory(path)
+    if not key or key == memory.key:
+        return memory
+    if key not in KEYS:
+        raise ConfigError(f"retrieval_key {key!r}: choose one of {KEYS}")
+    from geogan_core.checkpoint import load_checkpoint, load_image_features
+    from geogan_core.models.crossview import CrossViewNet
+    from geogan_core.models.features import real_view_features
+    from geogan_core.retrieval.train import VIEW_PX
+
+    ckpt = load_checkpoint(path, "retrieval")
+    net = CrossViewNet(**ckpt["net_config"])
+    net.load_state_dict(ckpt["net"])
+    feats = real_view_features(area.cache_dir, data.arrays_key, data.views64, lambda: load_image_features(VIEW_PX),
+                               VIEW_PX)
+    return RetrievalMemory.build(net, data, feats, memory.place, key)

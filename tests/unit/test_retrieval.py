@@ -222,3 +222,17 @@ def test_memory_state_round_trip(tiny_area, retrieval):
     again = RetrievalMemory.from_checkpoint({"net_config": load_checkpoint(retrieval[1])["net_config"],
                                              "memory": memory.state()})
     assert np.array_equal(again.place, memory.place) and again.key == memory.key
+
+
+def test_training_can_rekey_the_shipped_memory(tiny_area, retrieval):
+    from geogan_core.training.run import _memory
+
+    data = load_paired(tiny_area)
+    path = retrieval[0] / "ckpt" / "retrieval.pt"
+    shipped = _memory(tiny_area, data, path, "")
+    view = _memory(tiny_area, data, path, "view")
+    assert shipped.key == "overhead" and view.key == "view" and np.array_equal(view.place, shipped.place)
+    assert not torch.allclose(view.module.keys, shipped.module.keys)
+    assert torch.equal(view.module.values, view.module.keys)  # the cross-view key is the places' view embedding
+    with pytest.raises(ConfigError, match="retrieval_key"):
+        _memory(tiny_area, data, path, "nonsense")
