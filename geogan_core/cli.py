@@ -190,7 +190,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
     explorer = _explorer(args)
     require_landcover(explorer.area, "metrics (land-cover consistency)")
-    result = gan_metrics(explorer, names=args.names, per_place=args.per_place, seed=args.seed,
+    result = gan_metrics(explorer, names=args.names or explorer.available(), per_place=args.per_place, seed=args.seed,
                          update_manifest=not args.no_manifest, side=args.side)
     _emit(result, args.json)
     return 0
@@ -396,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(fn=_cmd_export)
 
     m = with_config(sub.add_parser("metrics", help="FID/KID, land-cover consistency, diversity of the GANs"))
-    m.add_argument("--names", nargs="+", default=["modern", "paper", "ugan"])
+    m.add_argument("--names", nargs="+", default=None, help="GANs to score (default: every GAN in the manifest)")
     m.add_argument("--per-place", type=int, default=4, help="generated views per held-out place")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--json", default=None, help="also write the results to this file")
