@@ -80,8 +80,12 @@ class ModelTurns:
 
     Waiting urgent calls (generated views) are served before waiting background ones (the land-cover
     votes, computed after the views are shown), so that a click's views do not queue behind other
-    sessions' votes (bench/load.py). The wait for a turn is the stage "model lock wait" (GEOGAN_TIMINGS).
+    sessions' votes (bench/load.py); a background call that has waited ``max_defer_s`` goes before any
+    urgent one that comes after, so a stream of clicks cannot hold the votes back for long. The wait for
+    a turn is the stage "model lock wait" (GEOGAN_TIMINGS).
     """
+
+    max_defer_s = 0.5
 
     def __init__(self) -> None:
         """No call holds the models yet."""
@@ -89,6 +93,7 @@ class ModelTurns:
         self._owner: int | None = None
         self._depth = 0
         self._urgent_waiting = 0
+        self._overdue_waiting = 0  # background calls that have waited max_defer_s
 
     @contextmanager
     def turn(self, urgent: bool = True) -> Iterator[None]:
@@ -97,11 +102,20 @@ class ModelTurns:
         with stage("model lock wait"), self._cond:
             if self._owner != me:
                 self._urgent_waiting += urgent
+                overdue, defer_until = False, time.monotonic() + self.max_defer_s
                 try:
-                    while self._owner is not None or (not urgent and self._urgent_waiting):
-                        self._cond.wait()
+                    while True:
+                        if not (urgent or overdue) and time.monotonic() >= defer_until:
+                            overdue = True
+                            self._overdue_waiting += 1
+                        if self._owner is None and (overdue or not (self._overdue_waiting if urgent
+                                                                      else self._urgent_waiting)):
+                            break
+                        # a background call wakes when it becomes overdue, so urgent ones know of it
+                        self._cond.wait(None if urgent or overdue else defer_until - time.monotonic())
                 finally:
                     self._urgent_waiting -= urgent
+                    self._overdue_waiting -= overdue
                 self._owner = me
             self._depth += 1
         try:
