@@ -391,7 +391,9 @@ def _machines(sources: list[dict[str, Any]]) -> str:
     return f"Machine: {'; '.join(machines)}. Date: {', '.join(dates)}"
 
 
-LOAD_ORDER = ("load", "load-think", "load-memory", "load-proxy")  # ``make load``'s files; others after them
+# ``make load``'s files, then round 3's before/after pairs (docs/RESULTS.md); any others after them
+LOAD_ORDER = ("load", "load-think", "load-memory", "load-proxy", "load-before", "load-after1", "load-think-before",
+              "load-think-after1")
 
 
 def _p(v: dict[str, Any] | None) -> str:
@@ -417,7 +419,7 @@ def load_table(folder: Path) -> str:
             "mapped files that were read, such as the photo cache's views).", "",
             "| file | processes | simulated sessions + Chromium | pause (s) | window (s) | click: first image | "
             "click: end | slider: first image | slider: end | Chromium click, on screen | errors | CPU s: server / "
-            "generator / Chromium / rest, of | server memory (MiB) |", "|" + "---|" * 14]
+            "generator / Chromium / rest, of | server memory (MiB) |", "|" + "---|" * 13]
     for name, r in runs:
         for p in r["points"]:
             cpu, mem = p["cpu_s"], p["memory_mib"]
