@@ -33,7 +33,7 @@ warm-up), halfway ("mid"), at its end ("end") and its peak, each also as its hea
 (``RssAnon``: RSS also counts the pages of mapped files that were read, such as the photo cache's
 views), and the server's stage timers (``GEOGAN_TIMINGS``).
 
-``--check-browser K`` checks the generator against the browser on a quiet server: K clicks each,
+``--check-browser K`` checks the generator against the browser, side by side: K clicks each,
 alternating, every click a new place. In the browser a script logs the websocket's messages, so each
 click is split in three: to the frontend's request, to the generated views' message (what the
 generator times: they should match), and to the first view on screen (drawing, which the generator

@@ -392,8 +392,8 @@ def _machines(sources: list[dict[str, Any]]) -> str:
 
 
 # ``make load``'s files, then round 3's before/after pairs (docs/RESULTS.md); any others after them
-LOAD_ORDER = ("load", "load-think", "load-memory", "load-proxy", "load-before", "load-after1", "load-think-before",
-              "load-think-after1")
+LOAD_ORDER = ("load", "load-think", "load-memory", "load-proxy", "load-before-60s", "load-before", "load-after1",
+              "load-think-before", "load-think-after1")
 
 
 def _p(v: dict[str, Any] | None) -> str:
@@ -434,7 +434,7 @@ def load_table(folder: Path) -> str:
                 + (f"; after {p['warm_up_s']:g} s of load (pages open: {mem['open']:.0f}, heap "
                    f"{mem['open_anon']:.0f})" if p.get("warm_up_s") else "") + " |")
     if check:
-        rows += ["", f"The generator against the browser on a quiet server (`--check-browser`: {check['clicks']} Map "
+        rows += ["", f"The generator against the browser, side by side (`--check-browser`: {check['clicks']} Map "
                      f"clicks each, alternating, every click a new place; p50 / p95 (n) in s). Chromium, from the "
                      f"click: request sent {_p(check['browser_request_s'])}, the server's fragment run starts "
                      f"{_p(check['browser_server_run_s'])}, views encoded {_p(check['browser_views_encoded_s'])}, "
