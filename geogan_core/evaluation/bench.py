@@ -12,8 +12,10 @@ from typing import Any
 import torch
 
 from geogan_core.data.paired import load_paired
+from geogan_core.errors import GeoGanError
 from geogan_core.evaluation.dense import dense_maps
 from geogan_core.evaluation.embedding import compute_embedding
+from geogan_core.inference.alike import alike_places
 from geogan_core.inference.generate import Explorer
 from geogan_core.models.noise import latents
 from geogan_core.models.registry import ModelConfig
@@ -42,9 +44,11 @@ def run_benchmarks(explorer: Explorer, repeats: int = 20, train_steps: int = 8,
                    dense_res: float = 2.0) -> dict[str, Any]:
     """Measure generation, training, dense-map and UMAP times, side by side in one process.
 
-    Generation: model time only (condition encoder + generator) for 1/16/64 views per shipped GAN,
-    median and p95 over ``repeats``. Training: images/s over ``train_steps`` steps of batch 64 on
-    the real training views, after one warm-up step, per architecture. Dense map: every method's
+    Generation: model time only (condition encoder + generator, the guided cGAN's retrieval
+    included) for 1/16/64 views per shipped GAN, median and p95 over ``repeats``; retrieval: the
+    4 places most alike from above with their views (``alike_places``). Training: images/s over
+    ``train_steps`` steps of batch 64 on the real training views, after one warm-up step, per
+    architecture. Dense map: every method's
     urban probability for all land cells of a ``dense_res``-degree world grid, from scratch (the
     0.5-degree maps of ``results/`` have 16x the cells at 2 degrees). UMAP: recomputing the
     Features page's discriminator-feature embedding (features, PCA, UMAP, k-means) from scratch.
@@ -58,6 +62,11 @@ def run_benchmarks(explorer: Explorer, repeats: int = 20, train_steps: int = 8,
             z = latents(n, 0, gan.G.z_dim)
             med, p95 = _median_seconds(lambda z=z, name=name: explorer.render(name, z, patch), repeats)
             out["generation_ms"][f"{name}/{n}"] = {"median": round(med * 1000, 2), "p95": round(p95 * 1000, 2)}
+    try:  # the Map page's places alike from above: memory search and the views' slices
+        med, p95 = _median_seconds(lambda: alike_places(explorer, 38.0, -97.0, 4), repeats)
+        out["retrieval_ms"] = {"alike_places/4": {"median": round(med * 1000, 2), "p95": round(p95 * 1000, 2)}}
+    except GeoGanError:
+        pass
     data = load_paired(explorer.area)
     for name in track(("paper", "modern", "ugan"), 3, "training throughput"):
         ref = explorer.gan(name).checkpoint["model_config"] if name in explorer.available() else None

@@ -363,6 +363,8 @@ def bench_table(folder: Path) -> str:
         return ""
     rows = [(f"generate {k} views, model time (ms)", v["median"], v["p95"])
             for k, v in b.get("generation_ms", {}).items()]
+    rows += [(f"places alike from above, {k} (ms)", v["median"], v["p95"])
+             for k, v in b.get("retrieval_ms", {}).items()]
     rows += [(f"training {k}, width {b['training_images_per_s'].get(k + '_width', '?')} (images/s)", v, "")
              for k, v in b.get("training_images_per_s", {}).items() if not k.endswith("_width")]
     if "dense_map" in b:
