@@ -183,9 +183,9 @@ def alike(lat: float, lon: float) -> None:
         st.warning(f"Places that look alike are unavailable here: {e}")
         return
     for p in places:
-        st.image(gc.data_uris(p.views), width=96, caption=[
-            f"real photo elsewhere: {p.region or p.pano_id}, {p.distance_km:,.0f} km away, "
-            f"similarity {p.similarity:.2f}"] + [""] * (len(p.views) - 1))
+        st.caption(f"Real photos taken elsewhere: {p.region or p.pano_id} ({p.land}), {p.distance_km:,.0f} km "
+                   f"away, similarity {p.similarity:.2f}")
+        st.image(gc.data_uris(p.views), width=96)
 
 
 def votes_and_photos(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:

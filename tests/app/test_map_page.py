@@ -52,7 +52,7 @@ class TestMapPage:
         assert any("generated ground views" in m.value for m in at.markdown)
         # patch layers, generated views, 4 alike places' real views, two nearest real panoramas
         assert len(_images(at)) == 5 + 16 + 4 * 4 + 2 * 4
-        alike = [c for c, _ in _images(at) if c.startswith("real photo elsewhere")]
+        alike = [c.value for c in at.caption if c.value.startswith("Real photos taken elsewhere")]
         assert len(alike) == 4 and all("km away" in c and "similarity" in c for c in alike)
         assert any("Places that look like this from above" in m.value for m in at.markdown)
         assert not at.get("help")
