@@ -24,8 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -33,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
-from harness import HarnessError, StreamlitServer, free_port, log_tail, resolve_script  # noqa: E402
+from harness import HarnessError, StreamlitServer, free_port, resolve_script, wait_answering  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
 COOKIE = "geogan_backend"
@@ -110,21 +108,6 @@ class ProxiedApp:
         return [s.proc.pid for s in self.servers]
 
 
-def _wait_answering(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise HarnessError(f"nginx exited with code {proc.returncode}; log {log}:\n{log_tail(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise HarnessError(f"nginx did not answer {url} within {timeout:.0f} s; log {log}:\n{log_tail(log)}")
-
-
 @contextmanager
 def apps_behind_proxy(processes: int, log_dir: Path, env: Mapping[str, str] | None = None, port: int | None = None,
                       script: str = "app.py", timeout: float = 120.0) -> Iterator[ProxiedApp]:
@@ -167,7 +150,7 @@ def apps_behind_proxy(processes: int, log_dir: Path, env: Mapping[str, str] | No
 
         stack.callback(stop_nginx)
         base_url = f"http://127.0.0.1:{port}"
-        _wait_answering(f"{base_url}/_stcore/health", nginx, log, timeout)
+        wait_answering(f"{base_url}/_stcore/health", nginx, "nginx", log, timeout)
         yield ProxiedApp(base_url, servers, nginx)
 
 

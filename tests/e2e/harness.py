@@ -97,6 +97,27 @@ def log_tail(path: Path, chars: int = 4000) -> str:
         return "<no log>"
 
 
+def wait_answering(url: str, proc: subprocess.Popen, name: str, log: Path, timeout: float) -> None:
+    """Wait until ``url`` answers 200 while ``proc`` (called ``name``, logging to ``log``) runs.
+
+    Raises:
+        HarnessError: If the process exits first or ``timeout`` seconds pass (with the log's tail).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise HarnessError(f"{name} exited with code {proc.returncode} before answering {url}; "
+                               f"log {log}:\n{log_tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    raise HarnessError(f"{name} did not answer {url} within {timeout:.0f}s; log {log}:\n{log_tail(log)}")
+
+
 class StreamlitServer:
     """One ``streamlit run`` child process (in its own process group) on 127.0.0.1.
 
@@ -144,26 +165,11 @@ class StreamlitServer:
             HarnessError: If the process exits first or the timeout passes (the server is
                 then stopped).
         """
-        deadline = time.monotonic() + timeout
-        health = f"{self.base_url}/_stcore/health"
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise HarnessError(
-                    f"streamlit exited with code {self.proc.returncode} before answering "
-                    f"{health}; log {self.log_path}:\n{log_tail(self.log_path)}"
-                )
-            try:
-                with urllib.request.urlopen(health, timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.25)
-        self.stop()
-        raise HarnessError(
-            f"streamlit did not answer {health} within {timeout:.0f}s; log {self.log_path}:\n"
-            f"{log_tail(self.log_path)}"
-        )
+        try:
+            wait_answering(f"{self.base_url}/_stcore/health", self.proc, "streamlit", self.log_path, timeout)
+        except HarnessError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Terminate the server and everything in its process group."""
