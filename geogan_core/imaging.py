@@ -5,14 +5,17 @@ from __future__ import annotations
 import base64
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image
 
 from geogan_core.errors import DataError
 from geogan_core.fileio import atomic_path
 from geogan_core.timing import stage
+
+if TYPE_CHECKING:  # tensors in, arrays out: the app's first page draws without importing torch
+    import torch
 
 
 def to_uint8(imgs: torch.Tensor) -> np.ndarray:

@@ -34,3 +34,22 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         return dict(json.loads(path.read_text())["models"])
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise CheckpointError(f"{path} is not a valid manifest ({e}); restore it from git") from e
+
+
+def gan_names(folder: Path) -> list[str]:
+    """The GANs the manifest lists, the one whose views best follow the place first (ties: by name).
+
+    Ordered by measured class-balanced land-cover consistency (``python -m geogan_core metrics``;
+    the plain consistency for older manifests), so the app opens on the model that answers
+    "what is it like down there" best. The balanced score does not reward a model that makes
+    every place look like the majority class.
+
+    Raises:
+        CheckpointError: If the manifest exists but is not valid JSON.
+    """
+    def score(entry: dict[str, Any]) -> float:
+        m = entry.get("metrics", {})
+        return float(m.get("landcover_balanced", m.get("landcover_consistency", -1.0)))
+
+    gans = {name: entry for name, entry in read_manifest(folder).items() if entry.get("kind") == "gan"}
+    return sorted(gans, key=lambda name: (-score(gans[name]), name))

@@ -12,7 +12,13 @@ STATIC = Path(__file__).resolve().parents[1] / "static"
 st.set_page_config(page_title="Map - GeoGAN Explorer", page_icon=":world_map:", layout="wide")
 
 
-@st.cache_resource(show_spinner="Opening the study area's layers and photos...")
+@st.cache_resource(show_spinner=False)
+def get_area() -> "gc.StudyArea":
+    """The study area's config (no torch, no data: the map is drawn before the models load)."""
+    return gc.load_config()
+
+
+@st.cache_resource(show_spinner="Opening the study area's layers, photos and models...")
 def get_explorer() -> "gc.Explorer":
     explorer = gc.shared_explorer()
     explorer.warm_up()  # data, default model and heads open once, here, under the spinner
@@ -21,7 +27,7 @@ def get_explorer() -> "gc.Explorer":
 
 @st.cache_resource(show_spinner="Rendering map overlays (first start only)...")
 def get_overlays() -> list:
-    overlays = gc.render_overlays(get_explorer().area, STATIC)
+    overlays = gc.render_overlays(get_area(), STATIC)
     try:  # the predicted land-cover maps, when `python -m geogan_core dense` has made them
         return overlays + gc.dense_overlays(gc.load_results("dense"), STATIC)
     except gc.GeoGanError:
@@ -31,8 +37,8 @@ def get_overlays() -> list:
 @st.cache_resource(show_spinner=False)
 def get_map() -> dict:
     """The map's drawing, built once for every session (plain strings; the browser draws it once), kept on disk."""
-    explorer = get_explorer()
-    return gc.map_drawing(get_overlays(), explorer.data.loc_lat, explorer.data.loc_lon, explorer.area.cache_dir)
+    area = get_area()
+    return gc.map_drawing(get_overlays(), *gc.photo_places(area), area.cache_dir)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -66,49 +72,61 @@ def init_state(models: list[str]) -> None:
     if "lat" not in ss or linked:
         ss.update(lat=view.lat, lon=view.lon, n=view.n, seed=view.seed, model=view.model, link_notes=notes,
                   last_click=ss.get("last_click"))
+    ss.setdefault("k_alike", 4)
 
 
 def next_seed() -> None:
     st.session_state.seed += 1
 
 
-try:
-    explorer = get_explorer()
-    overlays = get_overlays()
-    models = explorer.available()
+assets_note = gc.local_assets_note(STATIC)  # first: a drawing built later links the app's own Leaflet files
+try:  # what the map needs first; the models load after it is drawn (the first page must not wait for torch)
+    area = get_area()
+    get_map()
+    models = gc.gan_names(gc.default_checkpoints(area))
 except gc.GeoGanError as e:
     st.error(str(e))
     st.stop()
 
 init_state(models or ["modern"])
 ss = st.session_state
+if models and ss.model not in models:
+    ss.model = models[0]
 st.title("What is it like down there?")
-if note := gc.local_assets_note(STATIC):
-    st.warning(note)
+if assets_note:
+    st.warning(assets_note)
 for note in ss.link_notes:
     st.warning(note)
 
-with st.sidebar:
-    st.header("Generation")
-    if models:
-        if ss.model not in models:
-            ss.model = models[0]
-        st.radio("Model", models, key="model", format_func=gc.model_title)
-    else:
-        st.warning("No trained model found: see the home page.")
-    st.slider("Views", 1, gc.MAX_VIEWS, key="n")
-    st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
-    st.button("New samples", help="next seed", on_click=next_seed)
-    st.slider("Places that look alike", 1, 16, 4, key="k_alike",
-              help="real photos of the training places whose overhead patch is most alike")
-    st.header("Go to a place")
-    with st.form("goto", border=False):
-        typed = st.text_input("Latitude, longitude", placeholder="55.75, 37.62")
-        if st.form_submit_button("Go") and typed:
-            try:
-                ss.lat, ss.lon = gc.parse_latlon(typed)
-            except gc.GeoGanError as e:
-                st.error(str(e))
+
+def sidebar() -> None:
+    """Generation settings and the place box (after the map: the model titles need the models' registry)."""
+    with st.sidebar:
+        st.header("Generation")
+        if models:
+            st.radio("Model", models, key="model", format_func=gc.model_title)
+        else:
+            st.warning("No trained model found: see the home page.")
+        st.slider("Views", 1, gc.MAX_VIEWS, key="n")
+        st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
+        st.button("New samples", help="next seed", on_click=next_seed)
+        st.slider("Places that look alike", 1, 16, key="k_alike",
+                  help="real photos of the training places whose overhead patch is most alike")
+        st.header("Go to a place")
+        with st.form("goto", border=False):
+            st.text_input("Latitude, longitude", placeholder="55.75, 37.62", key="goto")
+            st.form_submit_button("Go", on_click=go_to)
+        if error := ss.pop("goto_error", None):
+            st.error(error)
+
+
+def go_to() -> None:
+    """The place box's callback: the typed place is in session state before the page (map first) reruns."""
+    if ss.goto:
+        try:
+            ss.lat, ss.lon = gc.parse_latlon(ss.goto)
+        except gc.GeoGanError as e:
+            ss.goto_error = str(e)
 
 
 def take_click() -> None:
@@ -129,7 +147,7 @@ def explore() -> None:
             marker = (view.lat, view.lon) if view.lat is not None else None
             click_map(get_map(), marker, center, height=460, key="map", on_change=take_click)
         st.caption("Click the map to choose a place. Layers: top right. Land-cover legend:")
-        st.markdown(gc.legend_html(explorer.area.landcover.class_names, explorer.area.landcover.class_colors),
+        st.markdown(gc.legend_html(area.landcover.class_names, area.landcover.class_colors),
                     unsafe_allow_html=True)
         st.query_params.from_dict(view.to_query())
         if view.lat is None:
@@ -168,7 +186,7 @@ def place(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
     st.markdown("**Land cover around the place:** "
                 + ", ".join(f"{name} {share:.0%}" for name, share in rep.fractions[:4]))
     st.markdown("**Overhead patch** (the model's condition, "
-                f"{explorer.area.patch.size_px} x {explorer.area.patch.res_m / 1000:g} km pixels)")
+                f"{area.patch.size_px} x {area.patch.res_m / 1000:g} km pixels)")
     st.image(gc.data_uris(rep.layers.values()), caption=list(rep.layers), width=96)
     votes_and_photos(view, rep)
 
@@ -217,3 +235,9 @@ def votes_and_photos(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
 
 
 explore()
+try:  # the models load now (the first visit's spinner), while the browser draws the map
+    get_explorer()
+except gc.GeoGanError as e:
+    st.error(str(e))
+    st.stop()
+sidebar()

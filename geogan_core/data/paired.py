@@ -170,6 +170,22 @@ def load_paired(area: StudyArea, stack: OverheadStack | None = None, landcover: 
                       split=split)
 
 
+def photo_places(area: StudyArea) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude of every place, read from the cache alone (built first when missing).
+
+    For the Map page's first drawing: two small arrays, no patches, views or split.
+
+    Raises:
+        DataNotFoundError: If the photo table, a layer or the land cover is missing.
+        DataError: If no photo could be used, or the cache cannot be written.
+    """
+    folder = _cache_dir(area)
+    if not (folder / "meta.json").is_file():
+        data = load_paired(area)
+        return data.loc_lat, data.loc_lon
+    return (np.load(folder / "loc_lat.npy", allow_pickle=False), np.load(folder / "loc_lon.npy", allow_pickle=False))
+
+
 def _build(area: StudyArea, folder: Path, stack: OverheadStack, landcover: LandCover,
            progress: ProgressFn | None) -> None:
     from geogan_core.geo.stack import NO_LABEL

@@ -37,12 +37,13 @@ from geogan_core.inference.models import (
     read_manifest,
     verified_path,
 )
+from geogan_core.inference.params import MAX_VIEWS
 from geogan_core.inference.votes import LandCoverHeads, Vote, place_votes
+from geogan_core.manifest import gan_names
 from geogan_core.models.noise import latents
 from geogan_core.retrieval.memory import RetrievalMemory, load_memory
 from geogan_core.timing import stage
 
-MAX_VIEWS = 64
 DIRECTIONS = "directions"
 GAN_NAMES = GAN_ARCHS
 
@@ -158,21 +159,8 @@ class Explorer:
         return load_paired(self.area, self.stack, self.landcover)
 
     def available(self) -> list[str]:
-        """GAN names listed in the manifest, the one whose views best follow the place first.
-
-        Ordered by measured class-balanced land-cover consistency (``python -m geogan_core metrics``;
-        the plain consistency for older manifests), so the app opens on the model that answers
-        "what is it like down there" best. The balanced score does not reward a model that makes
-        every place look like the majority class.
-        """
-        manifest = read_manifest(self.checkpoints)
-        names = [name for name in GAN_NAMES if name in manifest]
-
-        def score(name: str) -> float:
-            m = manifest[name].get("metrics", {})
-            return float(m.get("landcover_balanced", m.get("landcover_consistency", -1.0)))
-
-        return sorted(names, key=lambda n: -score(n))
+        """The registered GANs the manifest lists, the best at following the place first (``gan_names``)."""
+        return [name for name in gan_names(self.checkpoints) if name in GAN_NAMES]
 
     @cached_property
     def heads(self) -> LandCoverHeads | None:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from geogan_core.errors import CoordinateError
 from geogan_core.geo.grid import check_latlon
-from geogan_core.inference.generate import MAX_VIEWS
 
+MAX_VIEWS = 64  # views a request may ask for
 DEFAULT_N = 16
 
 

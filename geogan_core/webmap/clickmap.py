@@ -15,6 +15,7 @@ from typing import Any
 
 import folium
 import numpy as np
+from folium.plugins import FastMarkerCluster
 
 from geogan_core.fileio import atomic_write_text, file_stamps
 from geogan_core.webmap.maps import SELECTED_PANE, explorer_map
@@ -40,10 +41,12 @@ def map_drawing(overlays: list[Overlay], photo_lat: np.ndarray, photo_lon: np.nd
     """``click_map_args(explorer_map(overlays, photo_lat, photo_lon))``, kept on disk under ``cache_dir/map/``.
 
     Building it takes about half a second of the Map page's first run; it only changes with the overlays,
-    the photo places, folium's version and this package's code, which key it.
+    the photo places, folium's version, the script and style links (the app's own files once
+    ``offline.use_local_assets`` ran, CDNs before) and this package's code, which key it.
     """
     places = hashlib.sha256(np.asarray(photo_lat, np.float64).tobytes() + np.asarray(photo_lon, np.float64).tobytes())
-    parts = [[asdict(o) for o in overlays], places.hexdigest(), folium.__version__,
+    links = [cls.default_js + cls.default_css for cls in (folium.Map, FastMarkerCluster)]
+    parts = [[asdict(o) for o in overlays], places.hexdigest(), folium.__version__, links,
              file_stamps(Path(__file__).parent.glob("*.py"))]
     key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
     entry = Path(cache_dir) / "map" / f"drawing-{key}.json"

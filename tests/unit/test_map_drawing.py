@@ -1,5 +1,6 @@
 """The Map page's drawing, kept on disk and built again only when what it shows changes."""
 
+import folium
 import numpy as np
 import pytest
 
@@ -22,3 +23,11 @@ def test_the_drawing_is_kept_and_built_again_for_other_inputs(tmp_path, monkeypa
     moved = clickmap.map_drawing(other, LAT + 0.5, LON, tmp_path)  # other photo places
     assert moved["drawing_key"] != first["drawing_key"]
     assert len(list((tmp_path / "map").glob("drawing-*.json"))) == 1  # older drawings are removed
+
+
+def test_a_drawing_made_with_cdn_links_is_not_served_once_the_links_are_local(tmp_path, monkeypatch):
+    monkeypatch.setattr(folium.Map, "default_js", [("leaflet", "https://cdn.example/leaflet.js")])
+    assert "https://cdn.example/leaflet.js" in clickmap.map_drawing(OVERLAYS, LAT, LON, tmp_path)["header"]
+    monkeypatch.setattr(folium.Map, "default_js", [("leaflet", "/app/static/vendor/leaflet/leaflet.js")])
+    header = clickmap.map_drawing(OVERLAYS, LAT, LON, tmp_path)["header"]
+    assert "/app/static/vendor/leaflet/leaflet.js" in header and "cdn.example" not in header
