@@ -36,9 +36,8 @@ def get_overlays() -> list:
 
 @st.cache_resource(show_spinner=False)
 def get_map() -> dict:
-    """The map's drawing, built once for every session (plain strings; the browser draws it once), kept on disk."""
-    area = get_area()
-    return gc.map_drawing(get_overlays(), *gc.photo_places(area), area.cache_dir)
+    """The map's drawing, built once for every session, as a static file the browser fetches once."""
+    return gc.map_drawing(get_overlays(), *gc.photo_places(get_area()), STATIC)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

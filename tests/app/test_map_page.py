@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,9 @@ def click(monkeypatch, shared_data):
     where = {}
 
     def fake_click_map(drawing, marker, center, height, key, on_change):
-        assert drawing["map_id"] in drawing["script"] and height > 0
+        served = json.loads((ROOT / "static" / "maps" / drawing["drawing_url"].rsplit("/", 1)[1]).read_text())
+        assert drawing["drawing_url"].startswith("/app/static/maps/") and served["map_id"] in served["script"]
+        assert height > 0
         value = where.get("at")
         if value and st.session_state.get(key) != value:
             st.session_state[key] = value

@@ -39,10 +39,10 @@ import geogan_core as gc
 static = Path({str(tmp_path / "static")!r})
 note = gc.local_assets_note(static)
 area = gc.load_config({str(tiny_config)!r})
-drawing = gc.map_drawing(gc.render_overlays(area, static), *gc.photo_places(area), area.cache_dir)
+drawing = gc.map_drawing(gc.render_overlays(area, static), *gc.photo_places(area), static)
 models = gc.gan_names(Path({str(trained / "ckpt")!r}))
 view, _ = gc.parse_view_params({{"lat": "10", "lon": "20"}}, models)
-print(json.dumps({{"torch": "torch" in sys.modules, "models": models, "map": drawing["map_id"], "n": view.n}}))
+print(json.dumps({{"torch": "torch" in sys.modules, "models": models, "map": drawing["drawing_key"], "n": view.n}}))
 """
     for _ in range(2):  # the first run renders and keeps the overlays and the drawing; the second reads them
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)

@@ -4,7 +4,7 @@ import pytest
 from geogan_core.errors import CoordinateError
 from geogan_core.inference.params import ViewParams, parse_latlon, parse_view_params
 from geogan_core.webmap.clickmap import click_map_args
-from geogan_core.webmap.maps import explorer_map, legend_html
+from geogan_core.webmap.maps import SELECTED_PANE, explorer_map, legend_html
 from geogan_core.webmap.overlays import render_overlays
 
 
@@ -57,9 +57,9 @@ class TestOverlaysAndMap:
         assert "tile.openstreetmap.org" in explorer_map(overlays, np.array([1.0]), np.array([2.0])).get_root().render()
         args = click_map_args(fmap)
         assert args["map_id"] in args["script"] and args["map_id"] in args["html"]
-        assert "/app/static/overlays/" in args["script"] and args["marker_pane"] in args["script"]
+        assert "/app/static/overlays/" in args["script"] and SELECTED_PANE in args["script"]
         again = explorer_map(overlays, np.array([1.0, 2.0]), np.array([3.0, 4.0]), online_basemap=False)
-        assert click_map_args(again)["drawing_key"] != args["drawing_key"]  # new element ids: drawn anew
+        assert click_map_args(again)["map_id"] != args["map_id"]  # new element ids
 
     def test_legend(self):
         html = legend_html({13: "Urban"}, {13: "#a5a5a5", 0: "#0000ff"}, [13])
