@@ -33,7 +33,8 @@ from geogan_core.training.loop import TrainConfig
 PER_PLACE = 4  # views per place, as gan_metrics scores generators
 SCHEDULE = ("epochs", "deadline", "checkpoint_every", "sample_every", "keep_every", "max_steps")  # not the recipe
 KEYS = ("auc", "auc_ci95", "paired_vs_shuffled", "paired_vs_shuffled_ci95", "kid", "precision", "recall",
-        "two_sample", "nn_train_distance_vs_real", "diversity_vs_real", "place_distance_vs_real")
+        "two_sample", "nn_train_distance_vs_real", "exemplar_distance_vs_real", "diversity_vs_real",
+        "place_distance_vs_real")
 CONTROL = "retrieval control (real views of alike places)"
 
 

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 import numpy as np
+import torch
 
 from geogan_core.checkpoint import load_image_features
 from geogan_core.checkpoint import update_manifest as record_in_manifest
@@ -31,6 +32,7 @@ from geogan_core.evaluation.stats import (
     kernel_inception_distance,
     mean_pairwise_distance,
 )
+from geogan_core.imaging import to_uint8
 from geogan_core.inference.generate import Explorer
 from geogan_core.models.extract import image_features
 from geogan_core.models.features import real_view_features
@@ -153,7 +155,11 @@ def gan_metrics(explorer: Explorer, names: list[str], per_place: int = 4, seed: 
             m["diversity_vs_real"] = _round(div.mean() / out["real"]["diversity"])
             m["place_distance_vs_real"] = _round(place_dist / out["real"]["place_distance"])
         if ctx is not None:
-            m["judge"] = model_scores(ctx, views, same_views, per_place, seed)
+            shown = None
+            if hasattr(gan.G, "exemplars"):  # the real views it edited, for the same noises and places
+                shown, _ = scoring_views(lambda z, p, G=gan.G: to_uint8(G.exemplars(z, torch.as_tensor(p))),
+                                         gan.G.z_dim, data.patches[places].astype(np.float32), per_place, seed)
+            m["judge"] = model_scores(ctx, views, same_views, per_place, seed, exemplars=shown)
         out["models"][name] = m
     if REFERENCE in agrees:
         for name, agree in agrees.items():

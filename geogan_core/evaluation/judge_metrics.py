@@ -153,7 +153,7 @@ def real_scores(ctx: JudgeContext) -> dict[str, Any]:
 
 
 def model_scores(ctx: JudgeContext, fake: np.ndarray, same_noise: np.ndarray, per_place: int,
-                 seed: int = 0) -> dict[str, Any]:
+                 seed: int = 0, exemplars: np.ndarray | None = None) -> dict[str, Any]:
     """Judge one GAN from its views at the test places.
 
     Args:
@@ -162,6 +162,9 @@ def model_scores(ctx: JudgeContext, fake: np.ndarray, same_noise: np.ndarray, pe
         same_noise: ``(P * PLACE_NOISES, H, W, 3)``: the same ``PLACE_NOISES`` noises at every place.
         per_place: Views per place in ``fake``.
         seed: Seed of the KID subsets and the shuffles.
+        exemplars: For a generator that edits real views: the view each of ``fake`` was edited from;
+            adds the median distance from a view to its own exemplar (``exemplar_distance_vs_real``,
+            in units of the real views' nearest-neighbour distance to training views: a copy scores 0).
     """
     prob, feats = judge_probs(ctx.judge, fake)
     out = _label_scores(ctx, prob, per_place)
@@ -186,6 +189,9 @@ def model_scores(ctx: JudgeContext, fake: np.ndarray, same_noise: np.ndarray, pe
     nn_fake = np.median(_nn_distance(feats, ctx.train_feats))
     out["nn_train_distance_median"] = _r(nn_fake)
     out["nn_train_distance_vs_real"] = _r(nn_fake / max(real["nn_train_distance_median"], 1e-12))
+    if exemplars is not None:
+        ex = np.linalg.norm(_unit(feats) - _unit(judge_probs(ctx.judge, exemplars)[1]), axis=1)
+        out["exemplar_distance_vs_real"] = _r(np.median(ex) / max(real["nn_train_distance_median"], 1e-12))
     div = mean_pairwise_distance(feats.reshape(len(ctx.places), per_place, -1))
     _, same = judge_probs(ctx.judge, same_noise)
     place_dist = mean_pairwise_distance(same.reshape(len(ctx.places), PLACE_NOISES, -1).transpose(1, 0, 2)).mean()

@@ -299,8 +299,9 @@ def recipes_table(res: dict[str, Any]) -> str:
     rows = [f"cGAN recipes at equal CPU time, scored on the {res['side']} regions (`bench/recipes.py`; "
             f"judge {res['judge']}).", "",
             "| recipe | settings | epochs in the time | judge AUC [95% CI] | paired vs shuffled [95% CI] | judge KID | "
-            "precision | recall | two-sample acc. | NN distance vs real | place distance vs real | "
-            "Lite0 AUC [95% CI] | FID (Lite0) |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "precision | recall | two-sample acc. | NN distance vs real | distance to own exemplar vs real | "
+            "place distance vs real | Lite0 AUC [95% CI] | FID (Lite0) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in res["recipes"].items():
         j, lite = r["judge"], r.get("lite0", {})
         settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items()) or "as shipped"
@@ -309,8 +310,8 @@ def recipes_table(res: dict[str, Any]) -> str:
         rows.append(f"| {name} | {settings} | {epochs} | {_ci(j, 'auc', False)} | "
                     f"{_ci(j, 'paired_vs_shuffled', False)} | {_fmt(j['kid'])} | {_fmt(j['precision'])} | "
                     f"{_fmt(j['recall'])} | {_fmt(two, True)} | {_fmt(j.get('nn_train_distance_vs_real'))} | "
-                    f"{_fmt(j.get('place_distance_vs_real'))} | {_ci(lite, 'landcover_auc', False)} | "
-                    f"{_fmt(lite.get('fid_lite0'))} |")
+                    f"{_fmt(j.get('exemplar_distance_vs_real'))} | {_fmt(j.get('place_distance_vs_real'))} | "
+                    f"{_ci(lite, 'landcover_auc', False)} | {_fmt(lite.get('fid_lite0'))} |")
     return "\n".join(rows) + "\n"
 
 
@@ -381,6 +382,8 @@ def bench_table(folder: Path) -> str:
     if browser:
         c = browser["click_to_image_s"]
         rows.append(("Map page cold load, server start to map visible (s)", browser["cold_load_s"], ""))
+        if "models_ready_s" in browser:  # the models load after the map is drawn
+            rows.append(("Map page cold load, server start to models loaded (s)", browser["models_ready_s"], ""))
         rows.append((f"Map click to first generated image, browser (s, n={c['n']})", c["median"], c["p95"]))
     head = [f"{_machines([b, app, browser])}. Command: `make bench`.", "", "| what | median | p95 |", "|---|---|---|"]
     return "\n".join(head + [f"| {w} | {m} | {p} |" for w, m, p in rows]) + "\n"

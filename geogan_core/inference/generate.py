@@ -23,6 +23,7 @@ import torch
 from geogan_core.checkpoint import default_checkpoints, load_image_features
 from geogan_core.config import DEFAULT_CONFIG, StudyArea, load_config, require_file
 from geogan_core.data.paired import PairedData, load_paired
+from geogan_core.data.strips import place_strips
 from geogan_core.errors import CheckpointError, GeoGanError, InvalidRequestError
 from geogan_core.geo.grid import check_latlon
 from geogan_core.geo.stack import LandCover, OverheadStack, PointLabel
@@ -218,6 +219,13 @@ class Explorer:
                 raise CheckpointError(f"{loaded.path} expects {need} overhead channels but study area "
                                       f"{self.area.name!r} has {self.area.channels}; train a model for this area "
                                       f"(python -m geogan_core train cgan --config {self.area.config_path.name})")
+            if hasattr(loaded.G, "set_exemplars"):  # a generator that edits real views of the training places
+                try:
+                    loaded.G.set_exemplars(*place_strips(self.data, np.flatnonzero(self.data.split_mask("train")),
+                                                         loaded.checkpoint["model_config"]["image_size"]))
+                except ValueError as e:
+                    raise CheckpointError(f"{loaded.path} was trained on other training places ({e}); train it "
+                                          f"again for this data") from e
             self._gans[name] = loaded
         return self._gans[name]
 

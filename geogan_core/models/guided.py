@@ -20,8 +20,8 @@ from torch import nn
 
 from geogan_core.models.crossview import PlaceMemory
 from geogan_core.models.encoder import ConditionEncoder
-from geogan_core.models.modern import ModernDiscriminator, ModernGenerator, _unit_rms
-from geogan_core.models.projected import ProjectedDiscriminator
+from geogan_core.models.modern import ModernGenerator, _unit_rms
+from geogan_core.models.projected import modern_discriminator
 
 if TYPE_CHECKING:
     from geogan_core.models.registry import ModelConfig
@@ -64,6 +64,4 @@ def build_guided(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     """``(GuidedGenerator, discriminator)`` for a ``ModelConfig`` of arch ``guided``."""
     G = GuidedGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf, image_size=cfg.image_size,
                         upsample=cfg.upsample)
-    D = (ProjectedDiscriminator if cfg.disc == "projected" else ModernDiscriminator)(
-        cfg.in_channels, cfg.c_dim, cfg.ndf, image_size=cfg.image_size, n_classes=cfg.n_classes)
-    return G, D
+    return G, modern_discriminator(cfg)

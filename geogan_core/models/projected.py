@@ -11,12 +11,18 @@ state dict (it comes from the package on every build) and stays in eval mode.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from geogan_core.models.encoder import ConditionEncoder
+from geogan_core.models.modern import ModernDiscriminator
 from geogan_core.models.scenes import lite0_backbone
+
+if TYPE_CHECKING:
+    from geogan_core.models.registry import ModelConfig
 
 TAPS = (2, 4, 10, 15)  # Lite0 blocks ending at strides 4, 8, 16, 32
 TAP_CHANNELS = (24, 40, 112, 320)
@@ -125,3 +131,9 @@ class ProjectedDiscriminator(nn.Module):
         if self.classify is None:
             raise ValueError("this discriminator has no land-cover head (n_classes = 0)")
         return score, self.classify(torch.cat(pooled, 1))
+
+
+def modern_discriminator(cfg: ModelConfig) -> nn.Module:
+    """The modern family's discriminator of a ``ModelConfig``: from pixels (``conv``) or projected."""
+    return (ProjectedDiscriminator if cfg.disc == "projected" else ModernDiscriminator)(
+        cfg.in_channels, cfg.c_dim, cfg.ndf, image_size=cfg.image_size, n_classes=cfg.n_classes)

@@ -9,10 +9,11 @@ from typing import Any
 from torch import nn
 
 from geogan_core.errors import ConfigError, UnknownNameError
+from geogan_core.models.exemplar import build_exemplar
 from geogan_core.models.guided import build_guided
-from geogan_core.models.modern import UPSAMPLING, ModernDiscriminator, ModernGenerator
+from geogan_core.models.modern import UPSAMPLING, ModernGenerator
 from geogan_core.models.paper import PaperDiscriminator, PaperGenerator
-from geogan_core.models.projected import ProjectedDiscriminator
+from geogan_core.models.projected import modern_discriminator
 
 DISCRIMINATORS = ("conv", "projected")
 
@@ -71,23 +72,27 @@ class Arch:
     """A registered architecture: its builder, title for people, family and shipped file name.
 
     ``family``: ``modern`` (mapping network, hinge loss, DiffAugment, EMA, land-cover head: the
-    modern options and training defaults apply) or ``dcgan`` (the paper's recipe).
+    modern options and training defaults apply) or ``dcgan`` (the paper's recipe). ``memory``: the
+    generator carries the retrieval memory of the training places (training needs
+    ``checkpoints/retrieval.pt``; heading crops, alike places' real views and the condition ramp
+    are its defaults).
     """
 
     build: Builder
     title: str
     family: str
     file: str
+    memory: bool = False
 
 
 ARCHS: dict[str, Arch] = {}  # in registration order: the app lists models in this order when untied
 
 
-def register(name: str, title: str, family: str, file: str) -> Callable[[Builder], Builder]:
+def register(name: str, title: str, family: str, file: str, memory: bool = False) -> Callable[[Builder], Builder]:
     """Decorator adding a builder to ``ARCHS``."""
 
     def deco(fn: Builder) -> Builder:
-        ARCHS[name] = Arch(fn, title, family, file)
+        ARCHS[name] = Arch(fn, title, family, file, memory)
         return fn
 
     return deco
@@ -96,9 +101,7 @@ def register(name: str, title: str, family: str, file: str) -> Callable[[Builder
 @register("modern", "modern cGAN", "modern", "cgan-modern.pt")
 def _modern(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     return (ModernGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf, image_size=cfg.image_size,
-                            upsample=cfg.upsample),
-            (ProjectedDiscriminator if cfg.disc == "projected" else ModernDiscriminator)(
-                cfg.in_channels, cfg.c_dim, cfg.ndf, image_size=cfg.image_size, n_classes=cfg.n_classes))
+                            upsample=cfg.upsample), modern_discriminator(cfg))
 
 
 @register("paper", "paper cGAN (2018)", "dcgan", "cgan-paper.pt")
@@ -122,4 +125,11 @@ def is_modern(arch: str) -> bool:
     return arch in ARCHS and ARCHS[arch].family == "modern"
 
 
-register("guided", "retrieval-guided cGAN", "modern", "cgan-guided.pt")(build_guided)
+def uses_memory(arch: str) -> bool:
+    """Whether a registered architecture's generator carries the retrieval memory (``Arch.memory``)."""
+    return arch in ARCHS and ARCHS[arch].memory
+
+
+register("guided", "retrieval-guided cGAN", "modern", "cgan-guided.pt", memory=True)(build_guided)
+register("exemplar", "exemplar cGAN (edits an alike place's view)", "modern", "cgan-exemplar.pt", memory=True)(
+    build_exemplar)

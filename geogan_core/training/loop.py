@@ -27,9 +27,10 @@ from tqdm.auto import tqdm
 from geogan_core.checkpoint import load_checkpoint, model_config_of, save_checkpoint
 from geogan_core.config import StudyArea, plain
 from geogan_core.data.paired import PairedData
+from geogan_core.data.strips import place_strips, strip_windows
 from geogan_core.errors import CheckpointError, ConfigError
 from geogan_core.imaging import save_grid
-from geogan_core.models.registry import ModelConfig, build_gan, is_modern
+from geogan_core.models.registry import ModelConfig, build_gan, is_modern, uses_memory
 from geogan_core.retrieval.memory import RetrievalMemory
 from geogan_core.training import distributed as dist
 from geogan_core.training.losses import class_loss, d_loss, diff_augment, g_loss, mode_seeking
@@ -72,7 +73,7 @@ class TrainConfig:
 
     def resolved(self, arch: str) -> TrainConfig:
         """Fill the architecture's defaults (the paper: BCE, no extras)."""
-        modern, guided = is_modern(arch), arch == "guided"
+        modern, guided = is_modern(arch), uses_memory(arch)
         return replace(
             self,
             # measured on the validation regions (results/recipes-retrieval.json): at 21 epochs the crops made
@@ -127,16 +128,13 @@ class _Batches:
 
     def __init__(self, data: PairedData, size: int, device: torch.device, n_classes: int, crops: bool = False,
                  neighbours: np.ndarray | None = None, neighbour_p: float = 0.0) -> None:
-        idx = np.flatnonzero(data.view_mask("train"))
-        self.views = torch.from_numpy(np.ascontiguousarray(data.views(size)[idx])).permute(0, 3, 1, 2)
-        self.patches = torch.from_numpy(data.patches[data.view_loc[idx]].astype(np.float32))
-        cls = data.loc_class[data.view_loc[idx]].astype(np.int64)
+        loc = data.view_loc[data.view_mask("train")]
+        places, place = np.unique(loc, return_inverse=True)  # each view's training place (position)
+        self.views, self.first, self.count = place_strips(data, places, size)
+        self.patches = torch.from_numpy(data.patches[loc].astype(np.float32))
+        cls = data.loc_class[loc].astype(np.int64)
         self.classes = torch.from_numpy(np.where((cls >= 0) & (cls < n_classes), cls, -1))
-        loc = data.view_loc[idx]
-        places, self.place = np.unique(loc, return_inverse=True)  # each view's training place (position)
-        first = np.searchsorted(loc, places)  # a place's views are contiguous and in heading order
-        self.first, self.count = torch.from_numpy(first), torch.from_numpy(np.diff(np.r_[first, len(loc)]))
-        self.place = torch.from_numpy(self.place)
+        self.place = torch.from_numpy(place)
         self.heading = torch.arange(len(loc)) - self.first[self.place]
         self.crops, self.size, self.device = crops, size, device
         self.neighbours = torch.from_numpy(neighbours) if neighbours is not None else None
@@ -158,10 +156,7 @@ class _Batches:
 
     def window(self, place: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
         """``size``-wide windows of places' strips from column ``start``, wrapping around: ``(B, 3, S, S)`` uint8."""
-        s = self.size
-        col = (start[:, None] + torch.arange(s)) % (self.count[place, None] * s)
-        view = self.first[place, None] + col // s
-        return self.views[view, :, :, col % s].permute(0, 2, 3, 1)  # (B, cols, 3, rows) -> (B, 3, rows, cols)
+        return strip_windows(self.views, self.first, self.count, place, start)
 
     def epoch(self, seed: int, epoch: int, batch: int) -> list[Batch]:
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)
@@ -248,8 +243,8 @@ class GanTrainer:
             self.cfg = cfg = replace(cfg, batch_size=batch)
 
     def _use_memory(self, G: nn.Module, memory: RetrievalMemory | None, data: PairedData) -> np.ndarray | None:
-        """Fill a guided generator's memory; the alike places of each training place when ``neighbour_p``."""
-        needs = [what for what, yes in (("the guided generator", hasattr(G, "memory")),
+        """Fill a generator's memory (and exemplars); the training places' alike places for ``neighbour_p``."""
+        needs = [what for what, yes in ((f"the {self.model_cfg.arch} generator", hasattr(G, "memory")),
                                         ("neighbour_p", bool(self.cfg.neighbour_p))) if yes]
         if not needs:
             return None
@@ -263,6 +258,8 @@ class GanTrainer:
                               "python -m geogan_core train retrieval && python -m geogan_core export retrieval")
         if hasattr(G, "memory"):
             G.memory.load_state_dict(memory.module.state_dict())
+        if hasattr(G, "set_exemplars"):  # the memory places' real views, never saved with the model
+            G.set_exemplars(*place_strips(data, train, self.model_cfg.image_size))
         return memory.neighbours(data.patches[train], self.cfg.neighbour_k) if self.cfg.neighbour_p else None
 
     def condition_weight(self) -> float:

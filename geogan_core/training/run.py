@@ -13,7 +13,7 @@ from geogan_core.config import PROJECT_ROOT, StudyArea, require_landcover
 from geogan_core.data.pack import Pack, check_pack_matches, config_data_key
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import ConfigError
-from geogan_core.models.registry import ModelConfig, is_modern
+from geogan_core.models.registry import ModelConfig, is_modern, uses_memory
 from geogan_core.training.loop import TrainConfig, train_gan
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def train_command(area: StudyArea | None, what: str, arch: str = "modern", epoch
         mkw.pop("n_classes", None)
     mcfg = ModelConfig(arch=arch, in_channels=area.channels, **mkw)
     memory = None
-    if arch == "guided" or tcfg.neighbour_p:  # the shipped memory of the area's checkpoints folder
+    if uses_memory(arch) or tcfg.neighbour_p:  # the shipped memory of the area's checkpoints folder
         from geogan_core.checkpoint import default_checkpoints
 
         memory = _memory(area, data, default_checkpoints(area) / "retrieval.pt", tcfg.retrieval_key)

@@ -10,10 +10,12 @@ import torch
 from geogan_core.checkpoint import gan_from_checkpoint, load_checkpoint, save_checkpoint
 from geogan_core.cli import main
 from geogan_core.data.paired import load_paired
+from geogan_core.data.strips import place_strips, strip_windows
 from geogan_core.errors import CheckpointError, ConfigError, InvalidRequestError
 from geogan_core.inference.alike import alike_places
 from geogan_core.inference.generate import Explorer
 from geogan_core.models.crossview import CrossViewNet, PlaceMemory
+from geogan_core.models.guided import SELF
 from geogan_core.models.registry import ModelConfig, build_gan
 from geogan_core.retrieval.memory import RetrievalMemory, load_memory, recall_at
 from geogan_core.retrieval.train import RetrievalConfig, train_retrieval
@@ -236,3 +238,67 @@ def test_training_can_rekey_the_shipped_memory(tiny_area, retrieval):
     assert torch.equal(view.module.values, view.module.keys)  # the cross-view key is the places' view embedding
     with pytest.raises(ConfigError, match="retrieval_key"):
         _memory(tiny_area, data, path, "nonsense")
+
+
+@pytest.fixture(scope="module")
+def exemplar_run(tiny_area, retrieval, tmp_path_factory):
+    """A few training steps of the exemplar cGAN (its style layers start at zero: the steps make them matter)."""
+    return train_tiny(tiny_area, "exemplar", tmp_path_factory.mktemp("exemplar") / "e",
+                      memory=load_memory(retrieval[1]), max_steps=3, neighbour_p=0.0)
+
+
+class TestExemplarGenerator:
+    def _exemplar(self, tiny_area, retrieval, latest=None):
+        data = load_paired(tiny_area)
+        if latest is None:
+            G, _ = build_gan(ModelConfig("exemplar", tiny_area.channels, ngf=8, ndf=8))
+            G.memory.load_state_dict(load_memory(retrieval[1]).module.state_dict())
+        else:
+            G = gan_from_checkpoint(latest)[0]
+        G.set_exemplars(*place_strips(data, np.flatnonzero(data.split_mask("train")), 64))
+        return G.eval(), data
+
+    def test_exemplars_are_crops_of_alike_training_places_chosen_by_the_noise(self, tiny_area, retrieval):
+        G, data = self._exemplar(tiny_area, retrieval)
+        train = np.flatnonzero(data.split_mask("train"))
+        p = torch.from_numpy(data.patches[[train[0]] * 16].astype(np.float32))
+        z = torch.randn(16, G.z_dim, generator=torch.Generator().manual_seed(0))
+        ex = G.exemplars(z, p)
+        assert ex.shape == (16, 3, 64, 64) and torch.equal(ex, G.exemplars(z, p))
+        assert len({e.sum().item() for e in ex}) > 1  # the noise picks other places, crops and flips
+        _, alike = G.memory.search(p, G.k, skip_above=SELF)
+        assert 0 not in alike[0]  # the place itself is never its own exemplar
+        for e in ex:  # each is a window of an alike place's strip, maybe mirrored
+            windows = torch.cat([strip_windows(G.views, G.first, G.count, torch.full((n,), int(q)), torch.arange(n))
+                                 for q in alike[0] for n in [int(G.count[q]) * 64]]).float() / 127.5 - 1
+            assert any(torch.equal(e, w) or torch.equal(e, w.flip(-1)) for w in windows)
+
+    def test_shapes_determinism_and_what_changes_the_views(self, tiny_area, retrieval, exemplar_run):
+        G, data = self._exemplar(tiny_area, retrieval, exemplar_run)
+        z = torch.randn(2, G.z_dim, generator=torch.Generator().manual_seed(0))
+        p = torch.from_numpy(data.patches[[0, 0]].astype(np.float32))
+        with torch.no_grad():
+            out = G(z, p)
+            assert out.shape == (2, 3, 64, 64) and torch.equal(out, G(z, p))
+            assert not torch.allclose(out[0], out[1])  # the noise
+            assert not torch.allclose(out, G(z, torch.from_numpy(data.patches[[3, 3]].astype(np.float32))))
+            code = G.embed(p)
+            ex = G.exemplars(z, p)
+            assert not torch.allclose(G.edit(ex, z, code), G.edit(ex.flip(0), z, code))  # the exemplar
+            assert not torch.allclose(G.edit(ex, z, code), G.edit(ex, z, G.embed(p.flip(-1))))  # the condition
+
+    def test_trains_and_never_saves_the_views(self, tiny_area, retrieval, exemplar_run):
+        ck = load_checkpoint(exemplar_run, "gan")
+        assert not any("views" in k for k in ck["G"]) and ck["train_config"]["heading_crops"] is True
+        G, _, _ = gan_from_checkpoint(exemplar_run)
+        assert len(G.views) == 0  # until the explorer hands them over
+        export_run("exemplar", exemplar_run.parent, retrieval[0] / "ckpt")
+        explorer = Explorer(tiny_area, retrieval[0] / "ckpt")
+        assert len(explorer.gan("exemplar").G.views) == len(load_paired(tiny_area).view_loc[
+            load_paired(tiny_area).view_mask("train")])
+        assert explorer.generate(48.9, 2.3, n=2, seed=0, arch="exemplar").images.shape == (2, 64, 64, 3)
+
+    def test_exemplars_of_other_places_are_refused(self, tiny_area, retrieval):
+        G, data = self._exemplar(tiny_area, retrieval)
+        with pytest.raises(ValueError, match="memory of"):
+            G.set_exemplars(*place_strips(data, np.arange(2), 64))
