@@ -1,12 +1,14 @@
 """Compare cGAN recipes trained at equal CPU time, on the validation regions, by the judge.
 
-Each run folder (``train cgan --arch modern|guided --minutes M --run-dir runs/NAME --set ...``) is
-exported into a scratch checkpoints folder beside the shipped judge and scored with ``metrics
---side val`` (the test regions are never looked at here); the shipped modern model is scored the
-same way as the baseline, and retrieval as the control: the real views of the training places
-most alike from above (the shipped retrieval memory) stand in for generated views. Beside the
-judge's AUC, paired-vs-shuffled, KID, precision and recall it keeps the two-sample accuracy and
-the nearest-neighbour distance to training views (copies score far below 1x real).
+Each run folder (``train cgan --arch modern|guided|exemplar|paper --minutes M --run-dir runs/NAME
+--set ...``) is exported into a scratch checkpoints folder beside the shipped judge and scored
+with ``metrics --side val`` (the test regions are never looked at here); the shipped modern model
+is scored the same way as the baseline (and the shipped paper or unconditional model for runs of
+those), and retrieval as the control: the real views of the training places most alike from
+above (the shipped retrieval memory) stand in for generated views. Beside the judge's AUC,
+paired-vs-shuffled, KID, precision and recall it keeps the two-sample accuracy, the
+nearest-neighbour distance to training views (copies score far below 1x real) and, for the
+exemplar cGAN, the distance from each view to the real view it edited.
 Writes ``results/recipes.json`` (``--json``):
     .venv/bin/python bench/recipes.py runs/modern-mm runs/guided
 """
@@ -57,11 +59,15 @@ def main() -> None:
     args = p.parse_args()
     area = load_config()
     shipped = PROJECT_ROOT / "checkpoints"
-    judge = read_manifest(shipped)["judge"]
-    entry = read_manifest(shipped)["modern"]
-    baseline = {"train_minutes": round(entry["train_seconds"] / 60, 1), "epochs": entry["epochs"], "settings": {},
-                **score(area, shipped, args.side)}
-    out = {"side": args.side, "judge": judge["sha256"][:12], "recipes": {"shipped modern": baseline}}
+    manifest = read_manifest(shipped)
+    judge = manifest["judge"]
+    # the shipped model of each plain architecture the runs train (the modern one always) is its baseline
+    archs = ["modern"] + sorted({load_checkpoint(Path(r) / "latest.pt")["arch"] for r in args.runs}
+                                & {"paper", "ugan"} & set(manifest))
+    out = {"side": args.side, "judge": judge["sha256"][:12],
+           "recipes": {f"shipped {arch}": {"train_minutes": round(manifest[arch]["train_seconds"] / 60, 1),
+                                           "epochs": manifest[arch]["epochs"], "settings": {},
+                                           **score(area, shipped, args.side, arch)} for arch in archs}}
     if args.keep and Path(args.json).is_file():
         old = json.loads(Path(args.json).read_text())
         if (old["side"], old["judge"]) != (out["side"], out["judge"]):
@@ -81,6 +87,7 @@ def main() -> None:
             shutil.copy2(shipped / judge["file"], folder / judge["file"])
             update_manifest(folder, "judge", judge)
             ck = load_checkpoint(run / "latest.pt")
+            entry = manifest[arch if arch in archs else "modern"]  # settings: what differs from its baseline
             base = {**asdict(TrainConfig()), **entry["train_config"]}  # keys added since take their defaults
             settings = {k: v for k, v in ck["train_config"].items() if base.get(k) != v and k not in SCHEDULE}
             shape = {**ModelConfig("modern", 1).to_dict(), **entry["model_config"]}  # keys added since: defaults
