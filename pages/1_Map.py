@@ -219,8 +219,9 @@ def votes_and_photos(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
         # static tables: lighter to draw than st.dataframe's grid on every click (bench/load.py)
         st.table([{"method": v.method, "vote": v.label, "confidence": f"{v.confidence:.0%}"} for v in votes],
                  hide_index=True)
-        if view.model != "modern":
-            st.caption("The cGAN methods vote with the modern cGAN's views: choose it in the sidebar to see them.")
+        if view.model != "modern" and any(v.method.startswith("cgan") for v in votes):
+            st.caption("The cGAN methods vote with the modern cGAN's views at this place (same seed): their "
+                       "classifiers were fitted on its views.")
     else:
         st.caption("No land-cover heads shipped yet (`python -m geogan_core evaluate --save-heads`).")
 

@@ -169,17 +169,25 @@ class Explorer:
         return LandCoverHeads.load(self.checkpoints)
 
     def votes(self, lat: float, lon: float, result: GenerationResult | None) -> list[Vote]:
-        """Urban/rural vote of each method that can answer here (cGAN votes need modern views)."""
+        """Urban/rural vote of each method that can answer here.
+
+        The cGAN methods' heads were fitted on the modern cGAN's views, so they vote with its views at
+        the place (``result``'s own when it is the modern model's, else as many with the same seed).
+        """
         heads = self.heads
         if heads is None:
             return []
         patch, _ = self.patch(lat, lon)
-        modern = result is not None and result.arch == "modern"
+        cgan = result is not None and "modern" in self.available()
         with stage("votes"), self._turns.turn(urgent=False):  # after the views: other sessions' views go first
-            if modern and self._lite0_64 is None:
-                self._lite0_64 = load_image_features(64)
-            return place_votes(heads, lat, lon, patch, result.images if modern and result else None,
-                               self.gan("modern").D if modern else None, self._lite0_64 if modern else None)
+            views = None
+            if cgan and result is not None:
+                views = result.images if result.arch == "modern" else self.generate(
+                    lat, lon, n=result.n, seed=result.seed, arch="modern").images
+                if self._lite0_64 is None:
+                    self._lite0_64 = load_image_features(64)
+            return place_votes(heads, lat, lon, patch, views, self.gan("modern").D if cgan else None,
+                               self._lite0_64 if cgan else None)
 
     @cached_property
     def retrieval(self) -> RetrievalMemory:

@@ -59,6 +59,9 @@ class TestEvaluateTiny:
         votes = place_votes(heads, 51.5, -0.1, patch, g.images, ex.gan("modern").D, None)
         assert {v.method for v in votes} >= {"overhead_only", "cgan_features", "interpolated_features"}
         assert all(v.label in ("rural", "urban") and 0.5 <= v.confidence <= 1 for v in votes)
+        # whichever model drew the views, the cGAN methods vote with the modern cGAN's views at the place
+        shown = {v.method: v for v in ex.votes(51.5, -0.1, ex.generate(51.5, -0.1, n=2, arch="paper"))}
+        assert shown == {v.method: v for v in ex.votes(51.5, -0.1, g)} and "cgan_features" in shown
 
 
 class TestDenseMaps:
