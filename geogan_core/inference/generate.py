@@ -24,7 +24,7 @@ from geogan_core.checkpoint import default_checkpoints, load_image_features
 from geogan_core.config import DEFAULT_CONFIG, StudyArea, load_config, require_file
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.data.strips import place_strips
-from geogan_core.errors import CheckpointError, GeoGanError, InvalidRequestError
+from geogan_core.errors import CheckpointError, ConfigError, GeoGanError, InvalidRequestError
 from geogan_core.geo.grid import check_latlon
 from geogan_core.geo.stack import LandCover, OverheadStack, PointLabel
 from geogan_core.imaging import to_uint8
@@ -78,31 +78,32 @@ class GenerationResult:
 
 
 class ModelTurns:
-    """One model call at a time, re-entrant for the thread that holds it; calls a user waits for go first.
+    """At most ``slots`` model calls at a time, re-entrant for a thread that holds one; calls a user waits for go first.
 
     Waiting urgent calls (generated views) are served before waiting background ones (the land-cover
     votes, computed after the views are shown), so that a click's views do not queue behind other
     sessions' votes (bench/load.py); a background call that has waited ``max_defer_s`` goes before any
     urgent one that comes after, so a stream of clicks cannot hold the votes back for long. The wait for
-    a turn is the stage "model lock wait" (GEOGAN_TIMINGS).
+    a turn is the stage "model lock wait" (GEOGAN_TIMINGS). A server gives each call one thread and
+    one slot per core (``shared_explorer``); elsewhere one call at a time uses every core.
     """
 
     max_defer_s = 0.5
 
-    def __init__(self) -> None:
+    def __init__(self, slots: int = 1) -> None:
         """No call holds the models yet."""
+        self.slots = max(1, slots)
         self._cond = threading.Condition()
-        self._owner: int | None = None
-        self._depth = 0
+        self._depth: dict[int, int] = {}  # the threads holding a turn, and how deep
         self._urgent_waiting = 0
         self._overdue_waiting = 0  # background calls that have waited max_defer_s
 
     @contextmanager
     def turn(self, urgent: bool = True) -> Iterator[None]:
-        """Hold the models for the block (at once when this thread already holds them)."""
+        """Hold a turn for the block (at once when this thread already holds one)."""
         me = threading.get_ident()
         with stage("model lock wait"), self._cond:
-            if self._owner != me:
+            if me not in self._depth:
                 self._urgent_waiting += urgent
                 overdue, defer_until = False, time.monotonic() + self.max_defer_s
                 try:
@@ -110,37 +111,40 @@ class ModelTurns:
                         if not (urgent or overdue) and time.monotonic() >= defer_until:
                             overdue = True
                             self._overdue_waiting += 1
-                        if self._owner is None and (overdue or not (self._overdue_waiting if urgent
-                                                                      else self._urgent_waiting)):
+                        if len(self._depth) < self.slots and (overdue or not (
+                                self._overdue_waiting if urgent else self._urgent_waiting)):
                             break
                         # a background call wakes when it becomes overdue, so urgent ones know of it
                         self._cond.wait(None if urgent or overdue else defer_until - time.monotonic())
                 finally:
                     self._urgent_waiting -= urgent
                     self._overdue_waiting -= overdue
-                self._owner = me
-            self._depth += 1
+            self._depth[me] = self._depth.get(me, 0) + 1
         try:
             yield
         finally:
             with self._cond:
-                self._depth -= 1
-                if not self._depth:
-                    self._owner = None
+                self._depth[me] -= 1
+                if not self._depth[me]:
+                    del self._depth[me]
                     self._cond.notify_all()
 
 
 class Explorer:
     """Layers, land cover, photos and models of one study area, opened once."""
 
-    def __init__(self, area: StudyArea, checkpoints: Path | None = None) -> None:
-        """Keep the config; heavy parts open on first use (checkpoints: see ``default_checkpoints``)."""
+    def __init__(self, area: StudyArea, checkpoints: Path | None = None, model_slots: int = 1) -> None:
+        """Keep the config; heavy parts open on first use (checkpoints: see ``default_checkpoints``).
+
+        ``model_slots``: model calls that may run at once (``ModelTurns``); more than one only when
+        each call has one thread (a server's shared explorer: one per core).
+        """
         self.area = area
         self.checkpoints = Path(checkpoints) if checkpoints else default_checkpoints(area)
         self._gans: dict[str, LoadedGAN] = {}
         self._lite0_64: torch.nn.Module | None = None
-        # one model call at a time: concurrent sessions would otherwise fight over the same cores
-        self._turns = ModelTurns()
+        self._turns = ModelTurns(model_slots)
+        self._loading = threading.Lock()  # a model is read from disk once, whichever turns ask for it
 
     @cached_property
     def stack(self) -> OverheadStack:
@@ -184,8 +188,9 @@ class Explorer:
             if cgan and result is not None:
                 views = result.images if result.arch == "modern" else self.generate(
                     lat, lon, n=result.n, seed=result.seed, arch="modern").images
-                if self._lite0_64 is None:
-                    self._lite0_64 = load_image_features(64)
+                with self._loading:
+                    if self._lite0_64 is None:
+                        self._lite0_64 = load_image_features(64)
             return place_votes(heads, lat, lon, patch, views, self.gan("modern").D if cgan else None,
                                self._lite0_64 if cgan else None)
 
@@ -214,28 +219,32 @@ class Explorer:
             return self._load_gan(name)
 
     def _load_gan(self, name: str) -> LoadedGAN:
-        if name not in self._gans:
-            loaded = load_gan(name, self.checkpoints)
-            trained_on = (loaded.checkpoint.get("config") or {}).get("name")
-            if trained_on and trained_on != self.area.name:
-                raise CheckpointError(f"{loaded.path} was trained on study area {trained_on!r}, not "
-                                      f"{self.area.name!r}; train one for this area (python -m geogan_core train "
-                                      f"cgan --config {self.area.config_path.name}) or point --checkpoints or "
-                                      f"GEOGAN_CHECKPOINTS at its models")
-            need = loaded.checkpoint["model_config"]["in_channels"]
-            if need != self.area.channels:
-                raise CheckpointError(f"{loaded.path} expects {need} overhead channels but study area "
-                                      f"{self.area.name!r} has {self.area.channels}; train a model for this area "
-                                      f"(python -m geogan_core train cgan --config {self.area.config_path.name})")
-            if hasattr(loaded.G, "set_exemplars"):  # a generator that edits real views of the training places
-                try:
-                    loaded.G.set_exemplars(*place_strips(self.data, np.flatnonzero(self.data.split_mask("train")),
-                                                         loaded.checkpoint["model_config"]["image_size"]))
-                except ValueError as e:
-                    raise CheckpointError(f"{loaded.path} was trained on other training places ({e}); train it "
-                                          f"again for this data") from e
-            self._gans[name] = loaded
+        with self._loading:
+            if name not in self._gans:
+                self._gans[name] = self._read_gan(name)
         return self._gans[name]
+
+    def _read_gan(self, name: str) -> LoadedGAN:
+        loaded = load_gan(name, self.checkpoints)
+        trained_on = (loaded.checkpoint.get("config") or {}).get("name")
+        if trained_on and trained_on != self.area.name:
+            raise CheckpointError(f"{loaded.path} was trained on study area {trained_on!r}, not "
+                                  f"{self.area.name!r}; train one for this area (python -m geogan_core train "
+                                  f"cgan --config {self.area.config_path.name}) or point --checkpoints or "
+                                  f"GEOGAN_CHECKPOINTS at its models")
+        need = loaded.checkpoint["model_config"]["in_channels"]
+        if need != self.area.channels:
+            raise CheckpointError(f"{loaded.path} expects {need} overhead channels but study area "
+                                  f"{self.area.name!r} has {self.area.channels}; train a model for this area "
+                                  f"(python -m geogan_core train cgan --config {self.area.config_path.name})")
+        if hasattr(loaded.G, "set_exemplars"):  # a generator that edits real views of the training places
+            try:
+                loaded.G.set_exemplars(*place_strips(self.data, np.flatnonzero(self.data.split_mask("train")),
+                                                     loaded.checkpoint["model_config"]["image_size"]))
+            except ValueError as e:
+                raise CheckpointError(f"{loaded.path} was trained on other training places ({e}); train it "
+                                      f"again for this data") from e
+        return loaded
 
     def patch(self, lat: float, lon: float) -> tuple[np.ndarray, float]:
         """The overhead condition at a place and the share of layers with data there."""
@@ -300,6 +309,9 @@ _SHARED_LOCK = threading.Lock()
 def shared_explorer(config: str | None = None, checkpoints: str | None = None) -> Explorer:
     """One explorer per (config, checkpoints) in this process, shared by every page and session.
 
+    Its model calls run one thread each, as many at once as the process may use cores
+    (``GEOGAN_MODEL_SLOTS`` overrides that).
+
     ``None`` means the defaults (``GEOGAN_CONFIG`` / ``configs/world.toml``, ``GEOGAN_CHECKPOINTS`` /
     the area's checkpoints folder), read at each call so that the key names the files actually used.
     """
@@ -328,11 +340,16 @@ def _limit_malloc_arenas(n: int = 2) -> None:
 
 @functools.lru_cache(maxsize=4)
 def _shared_explorer(config: str, checkpoints: str) -> Explorer:
-    # a server shares one process among sessions: one thread per model call (calls take turns on the
-    # explorer's lock) instead of each call's thread pool oversubscribing the cores
+    # a server shares one process among sessions: one thread per model call and one call per core at a
+    # time (the explorer's turns) instead of each call's thread pool oversubscribing the cores
     torch.set_num_threads(1)
     _limit_malloc_arenas()
-    return Explorer(load_config(config), Path(checkpoints) if checkpoints else None)
+    raw = os.environ.get("GEOGAN_MODEL_SLOTS") or str(len(os.sched_getaffinity(0)))
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"GEOGAN_MODEL_SLOTS must be a whole number of model calls at once (1 or more), got "
+                          f"{raw!r}; unset it for one per core")
+    slots = int(raw)
+    return Explorer(load_config(config), Path(checkpoints) if checkpoints else None, model_slots=slots)
 
 
 class LatentEditor:

@@ -1,4 +1,4 @@
-"""The explorer's model turns: one call at a time, re-entrant, the views before waiting votes (for a while)."""
+"""The explorer's model turns: as many calls at once as slots, re-entrant, views before waiting votes."""
 
 import threading
 import time
@@ -79,3 +79,46 @@ def test_votes_wait_for_views_only_so_long(monkeypatch):
         stream.join(5)
     assert 0.15 <= votes_at[0] - asked < 1.5  # deferred, then served while views kept coming
     assert views_after  # the stream was still running after the votes' turn
+
+
+def test_slots_let_that_many_calls_run_at_once_and_no_more():
+    turns = ModelTurns(slots=2)
+    inside, most = [], [0]
+    lock, start = threading.Lock(), threading.Barrier(5)
+
+    def call() -> None:
+        start.wait(5)
+        with turns.turn():
+            with lock:
+                inside.append(1)
+                most[0] = max(most[0], len(inside))
+            time.sleep(0.1)
+            with turns.turn(urgent=False):  # re-entrant: no second slot for the same thread
+                pass
+            with lock:
+                inside.pop()
+
+    threads = [threading.Thread(target=call) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert most[0] == 2 and not turns._depth
+
+
+def test_a_server_explorer_takes_its_slots_from_the_environment(tiny_config, monkeypatch):
+    import pytest
+    import torch
+
+    from geogan_core.errors import ConfigError
+    from geogan_core.inference.generate import shared_explorer
+
+    threads = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("GEOGAN_MODEL_SLOTS", "3")
+        assert shared_explorer(str(tiny_config))._turns.slots == 3
+        monkeypatch.setenv("GEOGAN_MODEL_SLOTS", "many")
+        with pytest.raises(ConfigError, match="GEOGAN_MODEL_SLOTS"):
+            shared_explorer(str(tiny_config), "elsewhere")  # another key: not the explorer made above
+    finally:
+        torch.set_num_threads(threads)
