@@ -220,8 +220,8 @@ def votes_and_photos(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
         st.table([{"method": v.method, "vote": v.label, "confidence": f"{v.confidence:.0%}"} for v in votes],
                  hide_index=True)
         if view.model != "modern" and any(v.method.startswith("cgan") for v in votes):
-            st.caption("The cGAN methods vote with the modern cGAN's views at this place (same seed): their "
-                       "classifiers were fitted on its views.")
+            st.caption("The cGAN methods vote with the modern cGAN's views at this place (same seed, as many "
+                       "as their classifiers were fitted on): those classifiers were fitted on its views.")
     else:
         st.caption("No land-cover heads shipped yet (`python -m geogan_core evaluate --save-heads`).")
 

@@ -175,8 +175,9 @@ class Explorer:
     def votes(self, lat: float, lon: float, result: GenerationResult | None) -> list[Vote]:
         """Urban/rural vote of each method that can answer here.
 
-        The cGAN methods' heads were fitted on the modern cGAN's views, so they vote with its views at
-        the place (``result``'s own when it is the modern model's, else as many with the same seed).
+        The cGAN methods' heads were fitted on the mean features of ``heads.n_views`` views of the modern
+        cGAN, so they vote with as many of its views at the place, with ``result``'s seed (the first of
+        ``result``'s own views when it is the modern model's: view i does not depend on n).
         """
         heads = self.heads
         if heads is None:
@@ -186,8 +187,9 @@ class Explorer:
         with stage("votes"), self._turns.turn(urgent=False):  # after the views: other sessions' views go first
             views = None
             if cgan and result is not None:
-                views = result.images if result.arch == "modern" else self.generate(
-                    lat, lon, n=result.n, seed=result.seed, arch="modern").images
+                m = heads.n_views
+                views = result.images[:m] if result.arch == "modern" and result.n >= m else self.generate(
+                    lat, lon, n=m, seed=result.seed, arch="modern").images
                 with self._loading:
                     if self._lite0_64 is None:
                         self._lite0_64 = load_image_features(64)

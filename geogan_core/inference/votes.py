@@ -70,6 +70,7 @@ class LandCoverHeads:
         """Wrap a loaded ``landcover_heads`` checkpoint."""
         self.classes: list[str] = list(ckpt["classes"])
         self.k: int = int(ckpt["k"])
+        self.n_views: int = int(ckpt.get("n_views", 4))  # a cGAN method's features: the mean over this many views
         self.heads = {m: {k: v.float().numpy() for k, v in h.items()} for m, h in ckpt["heads"].items()}
         self.banks = {m: {k: v.float().numpy() for k, v in b.items()} for m, b in ckpt["banks"].items()}
 
