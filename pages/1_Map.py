@@ -41,8 +41,10 @@ def get_map() -> dict:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def get_votes(lat: float, lon: float, n: int, seed: int, model: str) -> list:
-    return get_explorer().votes(lat, lon, get_report(lat, lon, n, seed, model).generation)
+def get_votes(lat: float, lon: float, seed: int, views: bool, _generation: "gc.GenerationResult | None") -> list:
+    """Every method's vote at a place: the cGAN methods use the modern cGAN's views with ``seed`` whichever
+    model drew the shown ones, so the votes are kept per place and seed (``views``: whether there were any)."""
+    return get_explorer().votes(lat, lon, _generation)
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
@@ -211,7 +213,7 @@ def votes_and_photos(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
                 "see the Baselines page for their accuracy)")
     try:
         with st.spinner("Asking each method..."):
-            votes = get_votes(view.lat, view.lon, view.n, view.seed, view.model)
+            votes = get_votes(view.lat, view.lon, view.seed, rep.generation is not None, rep.generation)
     except gc.GeoGanError as e:
         votes = []
         st.warning(f"The land-cover votes are unavailable: {e}")
