@@ -156,6 +156,18 @@ class TestRetrieval:
         assert "training places" in capsys.readouterr().err
 
 
+def _noise_and_place_change_the_views(G, data):
+    """Shape, determinism, and views that change with the noise and with the place; returns ``(z, p)``."""
+    z = torch.randn(2, G.z_dim, generator=torch.Generator().manual_seed(0))
+    p = torch.from_numpy(data.patches[[0, 0]].astype(np.float32))
+    with torch.no_grad():
+        out = G(z, p)
+        assert out.shape == (2, 3, 64, 64) and torch.equal(out, G(z, p))
+        assert not torch.allclose(out[0], out[1])  # the noise
+        assert not torch.allclose(out, G(z, torch.from_numpy(data.patches[[3, 3]].astype(np.float32))))  # the place
+    return z, p
+
+
 class TestGuidedGenerator:
     def _guided(self, tiny_area, retrieval):
         G, _ = build_gan(ModelConfig("guided", tiny_area.channels, ngf=8, ndf=8))
@@ -164,15 +176,9 @@ class TestGuidedGenerator:
 
     def test_shapes_determinism_and_what_changes_the_views(self, tiny_area, retrieval):
         G = self._guided(tiny_area, retrieval)
-        data = load_paired(tiny_area)
-        z = torch.randn(2, G.z_dim, generator=torch.Generator().manual_seed(0))
-        p = torch.from_numpy(data.patches[[0, 0]].astype(np.float32))
+        z, p = _noise_and_place_change_the_views(G, load_paired(tiny_area))
         with torch.no_grad():
             out = G(z, p)
-            assert out.shape == (2, 3, 64, 64) and torch.equal(out, G(z, p))
-            assert not torch.allclose(out[0], out[1])  # the noise
-            other = torch.from_numpy(data.patches[[3, 3]].astype(np.float32))
-            assert not torch.allclose(out, G(z, other))  # the condition
             G.memory.values = G.memory.values.flip(0)  # the same places retrieved, other neighbours' views
             assert not torch.allclose(out, G(z, p))
 
@@ -275,13 +281,8 @@ class TestExemplarGenerator:
 
     def test_shapes_determinism_and_what_changes_the_views(self, tiny_area, retrieval, exemplar_run):
         G, data = self._exemplar(tiny_area, retrieval, exemplar_run)
-        z = torch.randn(2, G.z_dim, generator=torch.Generator().manual_seed(0))
-        p = torch.from_numpy(data.patches[[0, 0]].astype(np.float32))
+        z, p = _noise_and_place_change_the_views(G, data)
         with torch.no_grad():
-            out = G(z, p)
-            assert out.shape == (2, 3, 64, 64) and torch.equal(out, G(z, p))
-            assert not torch.allclose(out[0], out[1])  # the noise
-            assert not torch.allclose(out, G(z, torch.from_numpy(data.patches[[3, 3]].astype(np.float32))))
             code = G.embed(p)
             ex = G.exemplars(z, p)
             assert not torch.allclose(G.edit(ex, z, code), G.edit(ex.flip(0), z, code))  # the exemplar
