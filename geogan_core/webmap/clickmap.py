@@ -42,7 +42,7 @@ def map_drawing(overlays: list[Overlay], photo_lat: np.ndarray, photo_lon: np.nd
     drawing (which the page had to pass on before the click's views). Building it takes about half
     a second; it only changes with the overlays, the photo places, folium's version, the script and
     style links (the app's own files once ``offline.use_local_assets`` ran, CDNs before) and this
-    package's code, which key it: a drawing that is there is not read at all.
+    package's code, which key it: a drawing that is there is only checked to be whole.
     """
     places = hashlib.sha256(np.asarray(photo_lat, np.float64).tobytes() + np.asarray(photo_lon, np.float64).tobytes())
     links = [cls.default_js + cls.default_css for cls in (folium.Map, FastMarkerCluster)]
@@ -50,9 +50,17 @@ def map_drawing(overlays: list[Overlay], photo_lat: np.ndarray, photo_lon: np.nd
              file_stamps(Path(__file__).parent.glob("*.py"))]
     key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
     entry = Path(static_dir) / "maps" / f"drawing-{key}.json"
-    if not entry.is_file():
+    if not _readable(entry):  # missing, or damaged by hand: made again
         atomic_write_text(entry, json.dumps(click_map_args(explorer_map(overlays, photo_lat, photo_lon))))
         for old in entry.parent.glob("drawing-*.json"):
             if old != entry:
                 old.unlink(missing_ok=True)
     return {"drawing_url": f"/app/static/maps/{entry.name}", "drawing_key": key, "marker_pane": SELECTED_PANE}
+
+
+def _readable(entry: Path) -> bool:
+    """Whether a kept drawing is there and whole (a JSON object with the map's id)."""
+    try:
+        return "map_id" in json.loads(entry.read_text())
+    except (OSError, ValueError, TypeError):
+        return False

@@ -41,3 +41,11 @@ def test_a_drawing_made_with_cdn_links_is_not_served_once_the_links_are_local(tm
     monkeypatch.setattr(folium.Map, "default_js", [("leaflet", "/app/static/vendor/leaflet/leaflet.js")])
     header = read(tmp_path, clickmap.map_drawing(OVERLAYS, LAT, LON, tmp_path))["header"]
     assert "/app/static/vendor/leaflet/leaflet.js" in header and "cdn.example" not in header
+
+
+def test_a_damaged_drawing_is_made_again(tmp_path):
+    ref = clickmap.map_drawing(OVERLAYS, LAT, LON, tmp_path)
+    file = tmp_path / "maps" / ref["drawing_url"].rsplit("/", 1)[1]
+    file.write_text(file.read_text()[:100])  # cut short
+    assert clickmap.map_drawing(OVERLAYS, LAT, LON, tmp_path) == ref
+    assert read(tmp_path, ref)["map_id"] in read(tmp_path, ref)["script"]
