@@ -5,7 +5,7 @@ beside chance; then the real views of the 8 most alike training places, scored b
 if a generator had made them, for the learned memory with each key (cross-view ``view``,
 ``overhead``, ``both``), the crude overhead descriptor and random training places. Writes
 ``results/retrieval.json``; ``--sweep`` first trains the settings of ``SWEEP`` and records their
-validation R@K (``results/retrieval-sweep.json``), which is how the defaults were chosen:
+validation R@K, mean of three seeds (``results/retrieval-sweep.json``): how the defaults were chosen:
     .venv/bin/python bench/retrieval.py [--retrieval runs/retrieval/latest.pt] [--sweep]
 """
 
@@ -19,38 +19,40 @@ from pathlib import Path
 
 import numpy as np
 
-from geogan_core.checkpoint import load_checkpoint, load_image_features
+from geogan_core.checkpoint import load_checkpoint
 from geogan_core.config import PROJECT_ROOT, load_config
 from geogan_core.evaluation.judge_metrics import judge_context, real_scores
 from geogan_core.evaluation.retrieval import neighbours, random_neighbours, recall_scores, score_neighbours
 from geogan_core.inference.generate import Explorer
 from geogan_core.models.crossview import CrossViewNet
-from geogan_core.models.features import real_view_features
 from geogan_core.retrieval.memory import KEYS, RetrievalMemory
-from geogan_core.retrieval.train import VIEW_PX, RetrievalConfig, train_retrieval
+from geogan_core.retrieval.train import RetrievalConfig, train_retrieval, view_features
 
 SHOWN = ("auc", "auc_ci95", "paired_vs_shuffled", "paired_vs_shuffled_ci95", "kid", "precision", "recall",
          "two_sample", "nn_train_distance_vs_real", "place_distance_vs_real", "own_view_distance_median",
          "own_view_distance", "own_view_distance_ci95")
 
 
-SWEEP = ({"lr": 1e-3, "dropout": 0.2, "center": 0}, {"lr": 3e-4, "dropout": 0.2, "center": 0},
-         {"lr": 3e-4, "dropout": 0.5, "center": 0}, {"lr": 3e-4, "dim": 32, "width": 16, "center": 0},
-         {"lr": 3e-4, "dropout": 0.5, "center": 2}, {"lr": 3e-4, "dropout": 0.5, "center": 4},
-         {"lr": 3e-4, "dropout": 0.5, "center": 8}, {"lr": 1e-3, "dropout": 0.5, "center": 4, "epochs": 100},
-         {"lr": 3e-4, "dropout": 0.5, "center": 4, "dim": 128, "epochs": 150})
+SWEEP = ({}, {"view_size": 64, "view_px": 64}, {"view_size": 64, "view_px": 128}, {"view_size": 128, "view_px": 128},
+         {"dropout": 0.2}, {"center": 0}, {"center": 8}, {"dim": 128}, {"lr": 1e-3, "epochs": 100})
+SEEDS = (0, 1, 2)
 
 
-def sweep(data, feats: np.ndarray, path: Path) -> None:
-    """Train each setting of ``SWEEP`` (the rest at their defaults) and record its validation R@K."""
+def sweep(area, data, path: Path) -> None:
+    """Train each setting of ``SWEEP`` (the rest at their defaults) with each seed; record validation R@K."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for changes in SWEEP:
-            ck = load_checkpoint(train_retrieval(data, feats, Path(tmp), replace(RetrievalConfig(), **changes)))
-            rows.append({"settings": changes, "val": ck["metrics"]["val"],
-                         "epoch_chosen": ck["metrics"]["epoch_chosen"]})
+            cfg = replace(RetrievalConfig(), **changes)
+            feats = view_features(area, data, asdict(cfg))
+            runs = [load_checkpoint(train_retrieval(data, feats, Path(tmp), replace(cfg, seed=seed)))["metrics"]
+                    for seed in SEEDS]
+            mean = {k: round(float(np.mean([m["val"][k] for m in runs])), 4) for k in runs[0]["val"]}
+            rows.append({"settings": changes, "val_mean": mean, "val": [m["val"] for m in runs],
+                         "epoch_chosen": [m["epoch_chosen"] for m in runs]})
             print("sweep", json.dumps(rows[-1]))
-    path.write_text(json.dumps({"defaults": asdict(RetrievalConfig()), "runs": rows}, indent=2) + "\n")
+    path.write_text(json.dumps({"defaults": asdict(RetrievalConfig()), "seeds": SEEDS, "runs": rows}, indent=2)
+                    + "\n")
 
 
 def main() -> None:
@@ -62,11 +64,10 @@ def main() -> None:
     area = load_config()
     explorer = Explorer(area)
     data, judge = explorer.data, explorer.judge()
-    feats = real_view_features(area.cache_dir, data.arrays_key, data.views64, lambda: load_image_features(VIEW_PX),
-                               VIEW_PX)
     if args.sweep:
-        sweep(data, feats, PROJECT_ROOT / "results" / "retrieval-sweep.json")
+        sweep(area, data, PROJECT_ROOT / "results" / "retrieval-sweep.json")
     ckpt = load_checkpoint(Path(args.retrieval), "retrieval")
+    feats = view_features(area, data, ckpt["train_config"])
     net = CrossViewNet(**ckpt["net_config"])
     net.load_state_dict(ckpt["net"])
     train = np.flatnonzero(data.split_mask("train"))

@@ -315,6 +315,16 @@ def recipes_table(res: dict[str, Any]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _region_note(g: dict[str, Any] | None) -> str:
+    """Where R@K's misses come from (``evaluation.retrieval.recall_scores``), as a sentence."""
+    if not g:
+        return ""
+    return (f" A view's best place lies in its own region for {g['best_place_in_own_region']:.1%} of the views "
+            f"({g['regions']} regions); within its region its own place ranks at "
+            f"{g['own_rank_within_region_median']:.2f} (median; 0 first, 0.5 a guess); knowing each view's region "
+            f"and guessing within it would give R@10 {g['region_known_R@10']:.1%}.")
+
+
 def retrieval_table(res: dict[str, Any]) -> str:
     """``bench/retrieval.py``: R@K beside chance, and the judge on the real views that retrieval shows, per side."""
     rows = []
@@ -323,7 +333,7 @@ def retrieval_table(res: dict[str, Any]) -> str:
         rows += [f"Retrieval on the {side} regions ({r['places']} places; `bench/retrieval.py`, {res['retrieval']}): "
                  f"{recall}. Views of the {r['places']} places stood in for by one view each of their 8 most alike "
                  f"training places; the judge's AUC of the places' own real views is "
-                 f"{_fmt(r['real'].get('auc'))}.", "",
+                 f"{_fmt(r['real'].get('auc'))}." + _region_note(r.get("regions")), "",
                  "| retrieval | judge AUC [95% CI] | paired vs shuffled [95% CI] | KID | precision | recall | "
                  "two-sample acc. | place distance vs real | distance to the place's own views: median (mean "
                  "[95% CI]) |", "|---|---|---|---|---|---|---|---|---|"]

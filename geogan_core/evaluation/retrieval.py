@@ -20,8 +20,8 @@ from geogan_core.evaluation.judge_metrics import PLACE_NOISES, JudgeContext, mod
 from geogan_core.evaluation.stats import bootstrap_ci
 from geogan_core.models.crossview import CrossViewNet
 from geogan_core.models.extract import judge_probs
-from geogan_core.retrieval.memory import RetrievalMemory
-from geogan_core.retrieval.train import RECALL_K, side_recall
+from geogan_core.retrieval.memory import RetrievalMemory, recall_at
+from geogan_core.retrieval.train import RECALL_K, embed_places
 
 K = 8  # alike places whose views stand for a place
 
@@ -96,9 +96,24 @@ def random_neighbours(data: PairedData, n: int, seed: int = 0, k: int = K) -> np
 
 
 def recall_scores(ckpt: dict[str, Any], data: PairedData, view_feats: np.ndarray, side: str) -> dict[str, Any]:
-    """R@K of one side's views among that side's places by a retrieval checkpoint's two towers, beside chance."""
+    """R@K of one side's views among that side's places by a retrieval checkpoint's two towers, beside chance.
+
+    ``regions`` says where the misses come from: how often a view's best place lies in its own
+    region, the median rank of its own place among its region's places (0 best, 1 worst, 0.5 a
+    guess), and the R@10 of a retrieval that knew each view's region and guessed within it.
+    """
     net = CrossViewNet(**ckpt["net_config"])
     net.load_state_dict(ckpt["net"])
-    n = int(data.split_mask(side).sum())
-    return {"recall": side_recall(net, data, view_feats, side, RECALL_K), "places": n,
-            "chance": {f"R@{k}": round(min(k, n) / n, 4) for k in RECALL_K}}
+    places = np.flatnonzero(data.split_mask(side))
+    over, emb, pos = embed_places(net, data, view_feats, places)
+    sim, region = emb @ over.T, data.loc_region[places]
+    same = region[pos][:, None] == region[None, :]  # (views, places): the view's region
+    own = sim[np.arange(len(pos)), pos]
+    within = ((sim > own[:, None]) & same).sum(1) / np.maximum(same.sum(1) - 1, 1)
+    n = len(places)
+    return {"recall": recall_at(sim, pos, RECALL_K), "places": n,
+            "chance": {f"R@{k}": round(min(k, n) / n, 4) for k in RECALL_K},
+            "regions": {"best_place_in_own_region": round(float(same[np.arange(len(pos)), sim.argmax(1)].mean()), 4),
+                        "own_rank_within_region_median": round(float(np.median(within)), 4),
+                        "region_known_R@10": round(float(np.minimum(1.0, 10 / same.sum(1)).mean()), 4),
+                        "regions": int(len(np.unique(region)))}}

@@ -26,9 +26,10 @@ def cached_features(cache_dir: Path, key: str, compute: Callable[[], np.ndarray]
 
 def real_view_features(cache_dir: Path, data_key: str, views: np.ndarray, net: Callable[[], nn.Module], size: int,
                        progress: ProgressFn | None = None) -> np.ndarray:
-    """EfficientNet-Lite0 features of all real 64x64 views read at ``size`` px, cached by data key and size.
+    """EfficientNet-Lite0 features of all real views (64 or 128 px) read at ``size`` px, cached by data key and sizes.
 
     ``net()`` must be Lite0 at that size (``checkpoint.load_image_features(size)``).
     """
-    return cached_features(cache_dir, f"lite0-real-{size}px-{data_key}",
+    source = "" if views.shape[1] == 64 else str(views.shape[1])  # 64-px views keep their earlier cache name
+    return cached_features(cache_dir, f"lite0-real{source}-{size}px-{data_key}",
                            lambda: image_features(net(), views, progress=progress, desc="real view features"))

@@ -1,7 +1,8 @@
 """Train the cross-view embedding (``models.crossview``) on the training regions; choose it by R@K on validation.
 
 One step: a batch of training places, each with its overhead patch (randomly flipped and turned:
-a 5 km pixel has no heading) and the frozen Lite0 features of one of its views at random;
+a 5 km pixel has no heading) and the frozen Lite0 features of one of its views at random (the
+128-px views read at 224 px: ``view_features``);
 symmetric InfoNCE pulls each patch to its own view and away from the others. After every epoch
 recall@K is measured on the validation regions (each validation view ranks all validation
 places by their overhead embedding); the epoch with the best R@10 is kept. The memory of the
@@ -20,16 +21,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from geogan_core.checkpoint import save_checkpoint
+from geogan_core.checkpoint import load_image_features, save_checkpoint
+from geogan_core.config import StudyArea
 from geogan_core.data.paired import PairedData
 from geogan_core.errors import ConfigError
 from geogan_core.models.crossview import CrossViewNet, info_nce
+from geogan_core.models.features import real_view_features
 from geogan_core.progress import ProgressFn, track
 from geogan_core.retrieval.memory import KEYS, RetrievalMemory, recall_at
 
 log = logging.getLogger(__name__)
 RECALL_K = (1, 5, 10)
-VIEW_PX = 64  # Lite0 reads the 64-px views at this size for the view tower (as it reads generated views)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,26 @@ class RetrievalConfig:
     weight_decay: float = 0.05
     seed: int = 0
     key: str = "overhead"  # what the memory ranks by (KEYS); chosen on validation (bench/retrieval.py)
+    # the view tower's input: Lite0 reads the cached views of this size at view_px (validation R@10, 3 seeds,
+    # bench/retrieval.py --sweep: see results/retrieval-sweep.json)
+    view_size: int = 128
+    view_px: int = 224
+
+
+def view_features(area: StudyArea, data: PairedData, train_config: dict[str, Any] | None = None,
+                  progress: ProgressFn | None = None) -> np.ndarray:
+    """The frozen Lite0 features of every view of ``data`` that a retrieval net with ``train_config`` reads.
+
+    Computed once per dataset and cached in the study area's cache folder. ``train_config`` is a
+    retrieval checkpoint's; without one, the defaults of ``RetrievalConfig``. Checkpoints from
+    before ``view_size`` was a setting read the 64-px views at 64 px.
+    """
+    if train_config is None:
+        size, px = RetrievalConfig.view_size, RetrievalConfig.view_px
+    else:
+        size, px = train_config.get("view_size", 64), train_config.get("view_px", 64)
+    return real_view_features(area.cache_dir, data.arrays_key, data.views(size), lambda: load_image_features(px),
+                              px, progress)
 
 
 def augment_patches(p: torch.Tensor, g: torch.Generator) -> torch.Tensor:

@@ -115,16 +115,13 @@ def train_command(area: StudyArea | None, what: str, arch: str = "modern", epoch
 def _train_retrieval(area: StudyArea, pack: Pack | None, run_dir: Path | None, seed: int, epochs: int | None,
                      max_steps: int) -> Path:
     """The cross-view embedding and its memory of training places (needs Lite0, so not from a pack)."""
-    from geogan_core.checkpoint import load_image_features
-    from geogan_core.models.features import real_view_features
-    from geogan_core.retrieval.train import VIEW_PX, RetrievalConfig, train_retrieval
+    from geogan_core.retrieval.train import RetrievalConfig, train_retrieval, view_features
 
     if pack is not None:
         raise ConfigError("train retrieval reads the views' Lite0 features, which a pack does not carry; "
                           "run it with --config on the study area")
     data = load_paired(area)
-    feats = real_view_features(area.cache_dir, data.arrays_key, data.views64, lambda: load_image_features(VIEW_PX),
-                               VIEW_PX)
+    feats = view_features(area, data)
     cfg = replace(RetrievalConfig(seed=seed), **({"epochs": epochs} if epochs is not None else {}))
     return train_retrieval(data, feats, run_dir or PROJECT_ROOT / "runs" / "retrieval", cfg, max_steps=max_steps)
 
@@ -138,14 +135,12 @@ def _memory(area: StudyArea, data: PairedData, path: Path, key: str) -> Retrieva
         return memory
     if key not in KEYS:
         raise ConfigError(f"retrieval_key {key!r}: choose one of {KEYS}")
-    from geogan_core.checkpoint import load_checkpoint, load_image_features
+    from geogan_core.checkpoint import load_checkpoint
     from geogan_core.models.crossview import CrossViewNet
-    from geogan_core.models.features import real_view_features
-    from geogan_core.retrieval.train import VIEW_PX
+    from geogan_core.retrieval.train import view_features
 
     ckpt = load_checkpoint(path, "retrieval")
     net = CrossViewNet(**ckpt["net_config"])
     net.load_state_dict(ckpt["net"])
-    feats = real_view_features(area.cache_dir, data.arrays_key, data.views64, lambda: load_image_features(VIEW_PX),
-                               VIEW_PX)
+    feats = view_features(area, data, ckpt["train_config"])
     return RetrievalMemory.build(net, data, feats, memory.place, key)

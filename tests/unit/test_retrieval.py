@@ -18,7 +18,7 @@ from geogan_core.models.crossview import CrossViewNet, PlaceMemory
 from geogan_core.models.guided import SELF
 from geogan_core.models.registry import ModelConfig, build_gan
 from geogan_core.retrieval.memory import RetrievalMemory, load_memory, recall_at
-from geogan_core.retrieval.train import RetrievalConfig, train_retrieval
+from geogan_core.retrieval.train import RetrievalConfig, train_retrieval, view_features
 from geogan_core.training.export import export_run
 from geogan_core.training.loop import GanTrainer, TrainConfig, _Batches
 from tests.conftest import train_tiny
@@ -79,6 +79,27 @@ class TestRetrieval:
     def test_recall_counts_ranks(self):
         sim = np.array([[0.9, 0.1, 0.5], [0.9, 0.2, 0.5], [0.1, 0.2, 0.3]])
         assert recall_at(sim, np.array([0, 1, 2]), (1, 2)) == {"R@1": round(2 / 3, 4), "R@2": round(2 / 3, 4)}
+
+    def test_recall_scores_say_where_the_misses_come_from(self, tiny_area, retrieval, monkeypatch):
+        import geogan_core.evaluation.retrieval as ev
+
+        data, ck = load_paired(tiny_area), load_checkpoint(retrieval[1], "retrieval")
+        places = np.flatnonzero(data.split_mask("val"))
+        pos = np.searchsorted(places, data.view_loc[np.isin(data.view_loc, places)])
+        regions = data.loc_region[places]
+        eye = np.eye(len(places), dtype=np.float32)
+        monkeypatch.setattr(ev, "embed_places", lambda *a: (eye, eye[pos], pos))  # every view finds its place
+        g = ev.recall_scores(ck, data, _feats(data), "val")
+        assert g["recall"]["R@1"] == 1.0 and g["regions"]["best_place_in_own_region"] == 1.0
+        assert g["regions"]["own_rank_within_region_median"] == 0.0
+        sizes = np.array([(regions == regions[p]).sum() for p in pos])
+        assert g["regions"]["region_known_R@10"] == round(float(np.minimum(1, 10 / sizes).mean()), 4)
+        assert g["regions"]["regions"] == len(set(regions))
+        worst = 1 - eye  # every view ranks its own place last
+        monkeypatch.setattr(ev, "embed_places", lambda *a: (eye, worst[pos], pos))
+        g = ev.recall_scores(ck, data, _feats(data), "val")
+        assert g["recall"]["R@1"] == 0.0
+        assert g["regions"]["own_rank_within_region_median"] == np.median(np.where(sizes > 1, 1.0, 0.0))
 
     def test_training_records_recall_and_a_memory_of_training_places(self, tiny_area, retrieval):
         ck = load_checkpoint(retrieval[1], "retrieval")
@@ -244,6 +265,18 @@ def test_training_can_rekey_the_shipped_memory(tiny_area, retrieval):
     assert torch.equal(view.module.values, view.module.keys)  # the cross-view key is the places' view embedding
     with pytest.raises(ConfigError, match="retrieval_key"):
         _memory(tiny_area, data, path, "nonsense")
+
+
+def test_view_features_follow_the_checkpoint_settings(tiny_area):
+    """The defaults read the 128-px views at 224 px; a checkpoint from before the setting, the 64-px views at 64."""
+    data = load_paired(tiny_area)
+    new, old = view_features(tiny_area, data), view_features(tiny_area, data, {"dim": 64})
+    assert new.shape == old.shape == (len(data.view_loc), 1280) and not np.allclose(new, old)
+    names = sorted(p.name for p in tiny_area.cache_dir.glob("features-lite0-real*"))
+    assert any(n.startswith("features-lite0-real128-224px-") for n in names)
+    assert any(n.startswith("features-lite0-real-64px-") for n in names)
+    again = view_features(tiny_area, data, {"view_size": 128, "view_px": 224})  # the cache, not a recompute
+    assert np.array_equal(again, new)
 
 
 @pytest.fixture(scope="module")
