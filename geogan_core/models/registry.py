@@ -74,8 +74,9 @@ class Arch:
     ``family``: ``modern`` (mapping network, hinge loss, DiffAugment, EMA, land-cover head: the
     modern options and training defaults apply) or ``dcgan`` (the paper's recipe). ``memory``: the
     generator carries the retrieval memory of the training places (training needs
-    ``checkpoints/retrieval.pt``; heading crops, alike places' real views and the condition ramp
-    are its defaults).
+    ``checkpoints/retrieval.pt``; heading crops and the condition ramp are its defaults).
+    ``neighbour_p``: the default share of the discriminator's real views taken from alike places
+    (IC-GAN); 0 for a generator that edits an alike place's view, where such reals reward a copy.
     """
 
     build: Builder
@@ -83,16 +84,18 @@ class Arch:
     family: str
     file: str
     memory: bool = False
+    neighbour_p: float = 0.0
 
 
 ARCHS: dict[str, Arch] = {}  # in registration order: the app lists models in this order when untied
 
 
-def register(name: str, title: str, family: str, file: str, memory: bool = False) -> Callable[[Builder], Builder]:
+def register(name: str, title: str, family: str, file: str, memory: bool = False,
+             neighbour_p: float = 0.0) -> Callable[[Builder], Builder]:
     """Decorator adding a builder to ``ARCHS``."""
 
     def deco(fn: Builder) -> Builder:
-        ARCHS[name] = Arch(fn, title, family, file, memory)
+        ARCHS[name] = Arch(fn, title, family, file, memory, neighbour_p)
         return fn
 
     return deco
@@ -130,6 +133,11 @@ def uses_memory(arch: str) -> bool:
     return arch in ARCHS and ARCHS[arch].memory
 
 
-register("guided", "retrieval-guided cGAN", "modern", "cgan-guided.pt", memory=True)(build_guided)
+def default_neighbour_p(arch: str) -> float:
+    """A registered architecture's default share of alike places' real views (``Arch.neighbour_p``)."""
+    return ARCHS[arch].neighbour_p if arch in ARCHS else 0.0
+
+
+register("guided", "retrieval-guided cGAN", "modern", "cgan-guided.pt", memory=True, neighbour_p=0.5)(build_guided)
 register("exemplar", "exemplar cGAN (edits an alike place's view)", "modern", "cgan-exemplar.pt", memory=True)(
     build_exemplar)

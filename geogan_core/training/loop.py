@@ -30,7 +30,7 @@ from geogan_core.data.paired import PairedData
 from geogan_core.data.strips import place_strips, strip_windows
 from geogan_core.errors import CheckpointError, ConfigError
 from geogan_core.imaging import save_grid
-from geogan_core.models.registry import ModelConfig, build_gan, is_modern, uses_memory
+from geogan_core.models.registry import ModelConfig, build_gan, default_neighbour_p, is_modern, uses_memory
 from geogan_core.retrieval.memory import RetrievalMemory
 from geogan_core.training import distributed as dist
 from geogan_core.training.losses import class_loss, d_loss, diff_augment, g_loss, mode_seeking
@@ -79,7 +79,7 @@ class TrainConfig:
             # measured on the validation regions (results/recipes-retrieval.json): at 21 epochs the crops made
             # the modern cGAN's views worse (judge KID 1.98 vs 1.21, AUC 0.65 vs 0.68); every guided run had them
             heading_crops=guided if self.heading_crops is None else self.heading_crops,
-            neighbour_p=self.neighbour_p if self.neighbour_p is not None else (0.5 if guided else 0.0),
+            neighbour_p=self.neighbour_p if self.neighbour_p is not None else default_neighbour_p(arch),
             ramp_start=self.ramp_start if self.ramp_start is not None else (200 if guided else 0),
             ramp_end=self.ramp_end if self.ramp_end is not None else (600 if guided else 0),
             loss=self.loss or ("hinge" if modern else "bce"),

@@ -336,3 +336,11 @@ class TestExemplarGenerator:
         G, data = self._exemplar(tiny_area, retrieval)
         with pytest.raises(ValueError, match="memory of"):
             G.set_exemplars(*place_strips(data, np.arange(2), 64))
+
+
+def test_alike_places_reals_are_the_guided_default_and_off_for_the_exemplar():
+    """The exemplar cGAN edits an alike place's view: alike places' reals would reward a copy of it."""
+    assert TrainConfig().resolved("guided").neighbour_p == 0.5
+    assert TrainConfig().resolved("exemplar").neighbour_p == 0.0
+    assert TrainConfig().resolved("modern").neighbour_p == 0.0
+    assert TrainConfig(neighbour_p=0.25).resolved("exemplar").neighbour_p == 0.25
