@@ -101,6 +101,8 @@ def _settings(pairs: list[str]) -> dict[str, Any]:
 def _cmd_pack(args: argparse.Namespace) -> int:
     from geogan_core.data.pack import write_pack
     from geogan_core.data.paired import load_paired
+    from geogan_core.training.gpu import GUIDED_KEY
+    from geogan_core.training.run import memory_state
 
     area = _area(args)
     feats, labels = None, None
@@ -108,8 +110,9 @@ def _cmd_pack(args: argparse.Namespace) -> int:
         from geogan_core.training.scenes import scene_features
 
         feats, labels = scene_features(area.scenes_root)
-    summary = write_pack(area, load_paired(area), Path(args.out), quality=args.quality, lossless=args.lossless,
-                         scene_features=feats, scene_labels=labels)
+    data = load_paired(area)
+    summary = write_pack(area, data, Path(args.out), quality=args.quality, lossless=args.lossless,
+                         scene_features=feats, scene_labels=labels, memory=memory_state(area, data, GUIDED_KEY))
     print(json.dumps(summary))
     return 0
 

@@ -3,9 +3,10 @@
 ``write_pack`` stores the paired dataset (views at 128 pixels as JPEG, or raw with ``lossless``;
 the 64-pixel views are made from them on load exactly as the cache makes them), the overhead
 patches in fp16 (byte-shuffled, LZMA), labels, regions, the split, the study-area config and its
-text, the data key, and the scene photos' Lite0 features (so the scene head trains without
-Lite0). It is a plain zip: ``read_pack`` needs numpy, Pillow and torch only (no rasterio, no
-land-cover package, no EfficientNet).
+text, the data key, the scene photos' Lite0 features (so the scene head trains without
+Lite0) and, when given, the retrieval memory of the training places (so the retrieval-guided
+cGAN trains without Lite0 or ``checkpoints/retrieval.pt``). It is a plain zip: ``read_pack``
+needs numpy, Pillow and torch only (no rasterio, no land-cover package, no EfficientNet).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Pack:
     scene_features: np.ndarray | None  # (N, D) float32 Lite0 features of the scene photos
     scene_labels: np.ndarray | None
     meta: dict[str, Any]
+    memory: dict[str, Any] | None = None  # {"net_config", "memory"}: ``RetrievalMemory.from_checkpoint`` reads it
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -73,8 +75,11 @@ def _jpegs(views: np.ndarray, quality: int, progress: ProgressFn | None) -> tupl
 
 def write_pack(area: StudyArea, data: PairedData, out: Path, quality: int = 80, lossless: bool = False,
                scene_features: np.ndarray | None = None, scene_labels: np.ndarray | None = None,
-               progress: ProgressFn | None = None) -> dict[str, Any]:
+               memory: dict[str, Any] | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
     """Write the pack for ``area`` and ``data`` to ``out`` (atomically); returns its summary.
+
+    ``memory``: a retrieval memory of ``data``'s training places as ``{"net_config", "memory"}``
+    (``RetrievalMemory.state()``), for the retrieval-guided cGAN.
 
     Raises:
         DataError: If ``out`` cannot be written, or ``quality`` is not 1..100.
@@ -111,6 +116,13 @@ def write_pack(area: StudyArea, data: PairedData, out: Path, quality: int = 80, 
         entries["scene_features.f16planes.npy"] = (_npy(_shuffle16(scene_features)), zipfile.ZIP_LZMA)
         entries["scene_labels.npy"] = (_npy(np.asarray(scene_labels, np.int64)), zipfile.ZIP_DEFLATED)
         meta["scene_features"] = list(scene_features.shape)
+    if memory is not None:
+        import torch
+
+        buf = io.BytesIO()
+        torch.save(memory, buf)
+        entries["retrieval_memory.pt"] = (buf.getvalue(), zipfile.ZIP_DEFLATED)
+        meta["retrieval_memory"] = {"key": memory["memory"]["key"], "places": int(len(memory["memory"]["place"]))}
     try:
         with atomic_path(Path(out)) as tmp, zipfile.ZipFile(tmp, "w") as z:
             z.writestr("meta.json", json.dumps(meta), zipfile.ZIP_DEFLATED)
@@ -121,7 +133,8 @@ def write_pack(area: StudyArea, data: PairedData, out: Path, quality: int = 80, 
     size = Path(out).stat().st_size
     return {"pack": str(out), "bytes": size, "mb": round(size / 1e6, 1), "key": data.key,
             "places": data.n_locations, "views": int(len(views)), "views_format": meta["views"]["format"],
-            "quality": quality, "scene_photos": int(len(scene_labels)) if scene_labels is not None else 0}
+            "quality": quality, "scene_photos": int(len(scene_labels)) if scene_labels is not None else 0,
+            "retrieval_memory": meta.get("retrieval_memory")}
 
 
 def read_pack(path: Path, progress: ProgressFn | None = None) -> Pack:
@@ -155,7 +168,12 @@ def read_pack(path: Path, progress: ProgressFn | None = None) -> Pack:
                 scenes = _unshuffle16(arr("scene_features.f16planes.npy"), tuple(meta["scene_features"]))
                 scenes, labels = scenes.astype(np.float32), arr("scene_labels.npy")
             codes, regions = arr("split_codes.npy"), arr("split_regions.npy")
-    except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError) as e:
+            memory = None
+            if "retrieval_memory" in meta:
+                import torch
+
+                memory = torch.load(io.BytesIO(z.read("retrieval_memory.pt")), map_location="cpu", weights_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError, RuntimeError) as e:
         raise DataError(f"{path} is not a readable pack ({e}); make it again with `python -m geogan_core pack`") from e
     area = area_from_dict(meta["config"])
     split = Split(codes=codes, regions=regions, **meta["split"])
@@ -163,7 +181,7 @@ def read_pack(path: Path, progress: ProgressFn | None = None) -> Pack:
                       channel_names=meta["channel_names"], skipped=[tuple(s) for s in meta["skipped"]],
                       key=meta["key"], arrays_key=meta["arrays_key"], split=split)
     return Pack(area=area, config_text=meta["config_text"], data=data, scene_features=scenes,
-                scene_labels=labels, meta=meta)
+                scene_labels=labels, meta=meta, memory=memory)
 
 
 def _decode(blob: bytes, ends: np.ndarray, progress: ProgressFn | None) -> np.ndarray:

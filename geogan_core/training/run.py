@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import warnings
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ import numpy as np
 from geogan_core.config import PROJECT_ROOT, StudyArea, require_landcover
 from geogan_core.data.pack import Pack, check_pack_matches, config_data_key
 from geogan_core.data.paired import PairedData, load_paired
-from geogan_core.errors import ConfigError
+from geogan_core.errors import CheckpointError, ConfigError
 from geogan_core.models.registry import ModelConfig, is_modern, uses_memory
 from geogan_core.training.loop import TrainConfig, train_gan
 
@@ -105,10 +106,11 @@ def train_command(area: StudyArea | None, what: str, arch: str = "modern", epoch
         mkw.pop("n_classes", None)
     mcfg = ModelConfig(arch=arch, in_channels=area.channels, **mkw)
     memory = None
-    if uses_memory(arch) or tcfg.neighbour_p:  # the shipped memory of the area's checkpoints folder
+    if uses_memory(arch) or tcfg.neighbour_p:  # the pack's memory, else the area's shipped one
         from geogan_core.checkpoint import default_checkpoints
 
-        memory = _memory(area, data, default_checkpoints(area) / "retrieval.pt", tcfg.retrieval_key)
+        memory = (_pack_memory(pack, tcfg.retrieval_key) if pack is not None else
+                  _memory(area, data, default_checkpoints(area) / "retrieval.pt", tcfg.retrieval_key))
     return train_gan(area, mcfg, tcfg, data, run_dir or PROJECT_ROOT / "runs" / arch, resume=resume, memory=memory)
 
 
@@ -126,11 +128,48 @@ def _train_retrieval(area: StudyArea, pack: Pack | None, run_dir: Path | None, s
     return train_retrieval(data, feats, run_dir or PROJECT_ROOT / "runs" / "retrieval", cfg, max_steps=max_steps)
 
 
+def memory_state(area: StudyArea, data: PairedData, key: str) -> dict[str, Any] | None:
+    """The area's shipped retrieval memory keyed by ``key``, as a pack stores it.
+
+    None (with a warning when there is a memory of other data) if the area has no usable one.
+    """
+    from geogan_core.checkpoint import default_checkpoints, load_checkpoint
+
+    path = default_checkpoints(area) / "retrieval.pt"
+    if not path.is_file():
+        return None
+    try:
+        memory = _memory(area, data, path, key)
+    except CheckpointError as e:
+        warnings.warn(f"the pack gets no retrieval memory: {e}", stacklevel=2)
+        return None
+    return {"net_config": load_checkpoint(path, "retrieval")["net_config"], "memory": memory.state()}
+
+
+def _pack_memory(pack: Pack, key: str) -> RetrievalMemory:
+    """The retrieval memory a pack carries (``pack`` stores the area's, keyed for the GPU plan).
+
+    Raises:
+        ConfigError: If the pack holds none, or one ranked by another key than ``key``.
+    """
+    from geogan_core.retrieval.memory import RetrievalMemory
+
+    if pack.memory is None:
+        raise ConfigError("the pack holds no retrieval memory; make checkpoints/retrieval.pt (train retrieval, "
+                          "export retrieval), then the pack again")
+    memory = RetrievalMemory.from_checkpoint(pack.memory, "the pack's retrieval memory")
+    if key and key != memory.key:
+        raise ConfigError(f"the pack's retrieval memory ranks by {memory.key!r}, not retrieval_key {key!r}; "
+                          f"drop the setting or make the pack with that key")
+    return memory
+
+
 def _memory(area: StudyArea, data: PairedData, path: Path, key: str) -> RetrievalMemory:
     """The shipped retrieval memory; with another ``key``, rebuilt from its net with that key."""
     from geogan_core.retrieval.memory import KEYS, RetrievalMemory, load_memory
 
     memory = load_memory(path)
+    memory.check_data(data, str(path))  # its place indices must point at this data's photos
     if not key or key == memory.key:
         return memory
     if key not in KEYS:

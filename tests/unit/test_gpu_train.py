@@ -18,6 +18,7 @@ from geogan_core.training import gpu
 from geogan_core.training.export import export_run
 from geogan_core.training.judge import train_judge
 from geogan_core.training.run import train_command
+from tests.conftest import view_memory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +47,7 @@ def test_tiny_run_trains_exports_and_scores_every_model(pack, tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert set(report["models"]) == {"paper", "modern", "ugan"}  # the tiny area has no scene photos
     assert "no scene features" in report["skipped"]["scenes"]
+    assert "no retrieval memory" in report["skipped"]["guided"]  # this pack was made without one
     assert report["pack"]["key"] == read_pack(pack).data.key and report["tiny"] is True
     manifest = read_manifest(out / "checkpoints")
     for name, m in report["models"].items():
@@ -106,3 +108,14 @@ def test_the_shipped_judge_is_reused_when_it_knows_the_data(pack, tmp_path):
     got = gpu._judge(p, tmp_path / "out", tmp_path / "shipped", tmp_path / "work", {"device": "cpu"}, tiny=True)
     assert got["source"].startswith("shipped")
     assert read_manifest(tmp_path / "out")["judge"]["sha256"] == read_manifest(tmp_path / "shipped")["judge"]["sha256"]
+
+
+def test_the_plans_guided_job_trains_from_a_pack_with_a_memory(tiny_area, tmp_path):
+    path = tmp_path / "m.gpk"
+    write_pack(tiny_area, load_paired(tiny_area), path, memory=view_memory(tiny_area, tmp_path))
+    job = next(j for j in gpu.PLAN if j.name == "guided")
+    env = {"device": "cpu", "gpu": None, "platform": "test"}
+    result = gpu._run_job(job, read_pack(path), tmp_path / "work", tmp_path / "ckpt", env, 0.0, tiny=True)
+    assert result["steps"] == 2 and result["file"] == "cgan-guided.pt"
+    assert read_manifest(tmp_path / "ckpt")["guided"]["train_config"]["retrieval_key"] == gpu.GUIDED_KEY
+    assert load_gan("guided", tmp_path / "ckpt").G is not None

@@ -15,7 +15,7 @@ from geogan_core.data.pack import config_data_key, read_pack, write_pack
 from geogan_core.data.paired import load_paired
 from geogan_core.errors import DataError
 from geogan_core.training.run import train_command
-from tests.conftest import make_area
+from tests.conftest import make_area, view_memory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,3 +111,40 @@ def test_cli_pack_and_train_from_it(tiny_config, tmp_path):
     assert main(["train", "cgan", "--pack", str(pack), "--split", "cells", "--run-dir", str(tmp_path / "x")]) == 2
     (tmp_path / "a-file").write_text("x")
     assert main(["pack", "--config", str(tiny_config), "--out", str(tmp_path / "a-file" / "p.gpk")]) == 2
+
+
+def test_the_guided_cgan_trains_from_the_packs_memory_alone(tiny_area, lossless, tmp_path):
+    from geogan_core.errors import ConfigError
+
+    state = view_memory(tiny_area, tmp_path)
+    summary = write_pack(tiny_area, load_paired(tiny_area), tmp_path / "m.gpk", lossless=True, memory=state)
+    assert summary["retrieval_memory"] == {"key": "view", "places": len(state["memory"]["place"])}
+    pack = read_pack(tmp_path / "m.gpk")
+    assert torch.equal(pack.memory["memory"]["module"]["keys"], state["memory"]["module"]["keys"])
+    kw = dict(what="cgan", arch="guided", epochs=1, device="cpu", max_steps=1, batch_size=8, width=8)
+    ck = load_checkpoint(train_command(None, pack=pack, run_dir=tmp_path / "g", **kw))
+    assert torch.equal(ck["G"]["memory.keys"], state["memory"]["module"]["keys"])
+    with pytest.raises(ConfigError, match="ranks by 'view', not retrieval_key 'overhead'"):
+        train_command(None, pack=pack, run_dir=tmp_path / "k", settings={"retrieval_key": "overhead"}, **kw)
+    with pytest.raises(ConfigError, match="the pack holds no retrieval memory"):
+        train_command(None, pack=read_pack(lossless), run_dir=tmp_path / "n", **kw)
+
+
+def test_pack_takes_the_areas_memory_keyed_for_the_plan_and_refuses_other_data(tiny_area, tmp_path, monkeypatch):
+    from geogan_core.retrieval.train import RetrievalConfig, train_retrieval
+    from geogan_core.training.export import export_run
+    from geogan_core.training.gpu import GUIDED_KEY
+    from geogan_core.training.run import memory_state
+
+    data = load_paired(tiny_area)
+    feats = np.random.default_rng(0).normal(size=(len(data.view_loc), 1280)).astype(np.float32)
+    train_retrieval(data, feats, tmp_path / "runs" / "retrieval", RetrievalConfig(epochs=1, batch_size=4))
+    export_run("retrieval", tmp_path / "runs" / "retrieval", tmp_path / "ckpt")
+    monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(tmp_path / "ckpt"))
+    state = memory_state(tiny_area, data, GUIDED_KEY)  # rekeyed from the shipped "overhead" key
+    assert state["memory"]["key"] == GUIDED_KEY and state["memory"]["data_key"] == data.key
+    monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(ROOT / "checkpoints"))  # the world's memory: other data
+    with pytest.warns(UserWarning, match="no retrieval memory: .*built from other data"):
+        assert memory_state(tiny_area, data, GUIDED_KEY) is None
+    monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(tmp_path / "none"))
+    assert memory_state(tiny_area, data, GUIDED_KEY) is None
