@@ -157,18 +157,25 @@ def trained(tiny_area, tmp_path_factory) -> Path:
     return root
 
 
-def view_memory(tiny_area, tmp_path):
-    """A retrieval memory of the tiny area keyed as the GPU plan's guided job wants, as ``pack`` stores it."""
-    from geogan_core.checkpoint import load_checkpoint
+def tiny_retrieval(tiny_area, run_dir):
+    """One epoch of the cross-view embedding on the tiny area with random view features: (data, features, path)."""
     from geogan_core.data.paired import load_paired
-    from geogan_core.models.crossview import CrossViewNet
-    from geogan_core.retrieval.memory import RetrievalMemory
     from geogan_core.retrieval.train import RetrievalConfig, train_retrieval
-    from geogan_core.training.gpu import GUIDED_KEY
 
     data = load_paired(tiny_area)
     feats = np.random.default_rng(0).normal(size=(len(data.view_loc), 1280)).astype(np.float32)
-    ck = load_checkpoint(train_retrieval(data, feats, tmp_path / "retrieval", RetrievalConfig(epochs=1, batch_size=4)))
+    return data, feats, train_retrieval(data, feats, run_dir, RetrievalConfig(epochs=1, batch_size=4))
+
+
+def view_memory(tiny_area, tmp_path):
+    """A retrieval memory of the tiny area keyed as the GPU plan's guided job wants, as ``pack`` stores it."""
+    from geogan_core.checkpoint import load_checkpoint
+    from geogan_core.models.crossview import CrossViewNet
+    from geogan_core.retrieval.memory import RetrievalMemory
+    from geogan_core.training.gpu import GUIDED_KEY
+
+    data, feats, path = tiny_retrieval(tiny_area, tmp_path / "retrieval")
+    ck = load_checkpoint(path)
     net = CrossViewNet(**ck["net_config"])
     net.load_state_dict(ck["net"])
     memory = RetrievalMemory.build(net, data, feats, np.flatnonzero(data.split_mask("train")), GUIDED_KEY)

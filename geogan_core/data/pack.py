@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import platform
 import time
 import zipfile
@@ -172,8 +173,13 @@ def read_pack(path: Path, progress: ProgressFn | None = None) -> Pack:
             if "retrieval_memory" in meta:
                 import torch
 
-                memory = torch.load(io.BytesIO(z.read("retrieval_memory.pt")), map_location="cpu", weights_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError, RuntimeError) as e:
+                try:
+                    memory = torch.load(io.BytesIO(z.read("retrieval_memory.pt")), map_location="cpu",
+                                        weights_only=True)
+                except (RuntimeError, EOFError, pickle.UnpicklingError) as e:
+                    raise DataError(f"{path} holds a damaged retrieval memory ({type(e).__name__}); make it "
+                                    f"again with `python -m geogan_core pack`") from e
+    except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError) as e:
         raise DataError(f"{path} is not a readable pack ({e}); make it again with `python -m geogan_core pack`") from e
     area = area_from_dict(meta["config"])
     split = Split(codes=codes, regions=regions, **meta["split"])

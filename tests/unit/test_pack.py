@@ -15,7 +15,7 @@ from geogan_core.data.pack import config_data_key, read_pack, write_pack
 from geogan_core.data.paired import load_paired
 from geogan_core.errors import DataError
 from geogan_core.training.run import train_command
-from tests.conftest import make_area, view_memory
+from tests.conftest import make_area, tiny_retrieval, view_memory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,17 +128,20 @@ def test_the_guided_cgan_trains_from_the_packs_memory_alone(tiny_area, lossless,
         train_command(None, pack=pack, run_dir=tmp_path / "k", settings={"retrieval_key": "overhead"}, **kw)
     with pytest.raises(ConfigError, match="the pack holds no retrieval memory"):
         train_command(None, pack=read_pack(lossless), run_dir=tmp_path / "n", **kw)
+    damaged = tmp_path / "damaged.gpk"
+    with zipfile.ZipFile(tmp_path / "m.gpk") as zi, zipfile.ZipFile(damaged, "w") as zo:
+        for item in zi.infolist():
+            zo.writestr(item, b"not a torch file" if item.filename == "retrieval_memory.pt" else zi.read(item))
+    with pytest.raises(DataError, match="damaged retrieval memory .*make it again with `python -m geogan_core pack`"):
+        read_pack(damaged)
 
 
 def test_pack_takes_the_areas_memory_keyed_for_the_plan_and_refuses_other_data(tiny_area, tmp_path, monkeypatch):
-    from geogan_core.retrieval.train import RetrievalConfig, train_retrieval
     from geogan_core.training.export import export_run
     from geogan_core.training.gpu import GUIDED_KEY
     from geogan_core.training.run import memory_state
 
-    data = load_paired(tiny_area)
-    feats = np.random.default_rng(0).normal(size=(len(data.view_loc), 1280)).astype(np.float32)
-    train_retrieval(data, feats, tmp_path / "runs" / "retrieval", RetrievalConfig(epochs=1, batch_size=4))
+    data, _, _ = tiny_retrieval(tiny_area, tmp_path / "runs" / "retrieval")
     export_run("retrieval", tmp_path / "runs" / "retrieval", tmp_path / "ckpt")
     monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(tmp_path / "ckpt"))
     state = memory_state(tiny_area, data, GUIDED_KEY)  # rekeyed from the shipped "overhead" key
