@@ -22,6 +22,7 @@ from typing import Any
 
 from geogan_core.checkpoint import load_checkpoint, save_checkpoint
 from geogan_core.config import PROJECT_ROOT, load_config
+from geogan_core.errors import exit_status
 from geogan_core.evaluation.gan_metrics import gan_metrics
 from geogan_core.inference.generate import Explorer
 from geogan_core.training.export import export_run
@@ -93,4 +94,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_status(main))

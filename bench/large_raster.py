@@ -25,6 +25,7 @@ from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
+from geogan_core.errors import exit_status
 from geogan_core.geo.grid import patch_lonlat
 from geogan_core.geo.raster import Raster
 
@@ -94,4 +95,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_status(main))

@@ -9,6 +9,7 @@ layer (the paper's generator concatenates them: a code much larger than the nois
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ import torch
 from geogan_core.checkpoint import default_checkpoints
 from geogan_core.config import load_config
 from geogan_core.data.paired import load_paired
+from geogan_core.errors import exit_status
 from geogan_core.inference.models import load_gan, read_manifest
 from geogan_core.models.noise import latents
 
@@ -48,4 +50,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_status(main))

@@ -18,12 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 from geogan_core.checkpoint import load_checkpoint, read_manifest, update_manifest
 from geogan_core.config import PROJECT_ROOT, load_config
+from geogan_core.errors import exit_status
 from geogan_core.evaluation.gan_metrics import gan_metrics
 from geogan_core.evaluation.judge_metrics import judge_context
 from geogan_core.evaluation.retrieval import neighbours, score_neighbours
@@ -100,4 +102,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_status(main))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 
 from geogan_core.checkpoint import load_checkpoint
 from geogan_core.config import PROJECT_ROOT, load_config
+from geogan_core.errors import exit_status
 from geogan_core.evaluation.judge_metrics import judge_context, real_scores
 from geogan_core.evaluation.retrieval import neighbours, random_neighbours, recall_scores, score_neighbours
 from geogan_core.inference.generate import Explorer
@@ -92,4 +94,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_status(main))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from geogan_core.config import PROJECT_ROOT, StudyArea, load_config, require_landcover
-from geogan_core.errors import ConfigError, GeoGanError
+from geogan_core.errors import ConfigError, exit_status
 from geogan_core.fileio import atomic_write_text
 
 log = logging.getLogger("geogan_core")
@@ -111,8 +111,12 @@ def _cmd_pack(args: argparse.Namespace) -> int:
 
         feats, labels = scene_features(area.scenes_root)
     data = load_paired(area)
+    memory, why = memory_state(area, data, GUIDED_KEY)
+    if memory is None:
+        print(f"note: the pack gets no retrieval memory, so train-all will skip the guided cGAN: {why}",
+              file=sys.stderr)
     summary = write_pack(area, data, Path(args.out), quality=args.quality, lossless=args.lossless,
-                         scene_features=feats, scene_labels=labels, memory=memory_state(area, data, GUIDED_KEY))
+                         scene_features=feats, scene_labels=labels, memory=memory)
     print(json.dumps(summary))
     return 0
 
@@ -491,8 +495,4 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return int(args.fn(args))
-    except GeoGanError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return exit_status(lambda: args.fn(args))

@@ -4,6 +4,11 @@ Messages say what failed, where, and what to do next. The app shows them with
 ``st.error(str(e))``; the CLI prints them on one line and exits with status 2.
 """
 
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
 
 class GeoGanError(Exception):
     """Base for all geogan_core errors."""
@@ -42,3 +47,12 @@ class UnknownNameError(GeoGanError, KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; keep it readable
         return str(self.args[0]) if self.args else ""
+
+
+def exit_status(main: Callable[[], int | None]) -> int:
+    """Run a command's ``main``; a ``GeoGanError`` is printed on one line to stderr and gives status 2."""
+    try:
+        return int(main() or 0)
+    except GeoGanError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

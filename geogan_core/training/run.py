@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-import warnings
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,22 +127,21 @@ def _train_retrieval(area: StudyArea, pack: Pack | None, run_dir: Path | None, s
     return train_retrieval(data, feats, run_dir or PROJECT_ROOT / "runs" / "retrieval", cfg, max_steps=max_steps)
 
 
-def memory_state(area: StudyArea, data: PairedData, key: str) -> dict[str, Any] | None:
-    """The area's shipped retrieval memory keyed by ``key``, as a pack stores it.
+def memory_state(area: StudyArea, data: PairedData, key: str) -> tuple[dict[str, Any] | None, str]:
+    """The area's shipped retrieval memory keyed by ``key``, as a pack stores it, and why there is none.
 
-    None (with a warning when there is a memory of other data) if the area has no usable one.
+    Returns ``(state, "")``, or ``(None, reason)`` when the area has no usable memory.
     """
     from geogan_core.checkpoint import default_checkpoints, load_checkpoint
 
     path = default_checkpoints(area) / "retrieval.pt"
     if not path.is_file():
-        return None
+        return None, f"there is no {path} (train retrieval, export retrieval)"
     try:
         memory = _memory(area, data, path, key)
     except CheckpointError as e:
-        warnings.warn(f"the pack gets no retrieval memory: {e}", stacklevel=2)
-        return None
-    return {"net_config": load_checkpoint(path, "retrieval")["net_config"], "memory": memory.state()}
+        return None, str(e)
+    return {"net_config": load_checkpoint(path, "retrieval")["net_config"], "memory": memory.state()}, ""
 
 
 def _pack_memory(pack: Pack, key: str) -> RetrievalMemory:

@@ -144,10 +144,22 @@ def test_pack_takes_the_areas_memory_keyed_for_the_plan_and_refuses_other_data(t
     data, _, _ = tiny_retrieval(tiny_area, tmp_path / "runs" / "retrieval")
     export_run("retrieval", tmp_path / "runs" / "retrieval", tmp_path / "ckpt")
     monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(tmp_path / "ckpt"))
-    state = memory_state(tiny_area, data, GUIDED_KEY)  # rekeyed from the shipped "overhead" key
-    assert state["memory"]["key"] == GUIDED_KEY and state["memory"]["data_key"] == data.key
+    state, why = memory_state(tiny_area, data, GUIDED_KEY)  # rekeyed from the shipped "overhead" key
+    assert state["memory"]["key"] == GUIDED_KEY and state["memory"]["data_key"] == data.key and why == ""
     monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(ROOT / "checkpoints"))  # the world's memory: other data
-    with pytest.warns(UserWarning, match="no retrieval memory: .*built from other data"):
-        assert memory_state(tiny_area, data, GUIDED_KEY) is None
+    state, why = memory_state(tiny_area, data, GUIDED_KEY)
+    assert state is None and "built from other data" in why
     monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(tmp_path / "none"))
-    assert memory_state(tiny_area, data, GUIDED_KEY) is None
+    state, why = memory_state(tiny_area, data, GUIDED_KEY)
+    assert state is None and "retrieval.pt" in why and "train retrieval" in why
+
+
+def test_pack_command_says_in_one_line_why_it_carries_no_memory(tiny_config, tmp_path, monkeypatch, capsys):
+    from geogan_core.cli import main
+
+    monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(ROOT / "checkpoints"))  # the world's memory: other data
+    assert main(["pack", "--config", str(tiny_config), "--out", str(tmp_path / "tiny.gpk")]) == 0
+    err = capsys.readouterr().err
+    notes = [line for line in err.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "no retrieval memory" in notes[0] and "guided" in notes[0] and "Warning" not in err
+    assert read_pack(tmp_path / "tiny.gpk").memory is None
