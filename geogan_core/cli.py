@@ -101,7 +101,6 @@ def _settings(pairs: list[str]) -> dict[str, Any]:
 def _cmd_pack(args: argparse.Namespace) -> int:
     from geogan_core.data.pack import write_pack
     from geogan_core.data.paired import load_paired
-    from geogan_core.training.gpu import GUIDED_KEY
     from geogan_core.training.run import memory_state
 
     area = _area(args)
@@ -111,7 +110,7 @@ def _cmd_pack(args: argparse.Namespace) -> int:
 
         feats, labels = scene_features(area.scenes_root)
     data = load_paired(area)
-    memory, why = memory_state(area, data, GUIDED_KEY)
+    memory, why = memory_state(area, data)
     if memory is None:
         print(f"note: the pack gets no retrieval memory, so train-all will skip the guided cGAN: {why}",
               file=sys.stderr)

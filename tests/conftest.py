@@ -172,12 +172,12 @@ def view_memory(tiny_area, tmp_path):
     from geogan_core.checkpoint import load_checkpoint
     from geogan_core.models.crossview import CrossViewNet
     from geogan_core.retrieval.memory import RetrievalMemory
-    from geogan_core.training.gpu import GUIDED_KEY
+    from geogan_core.training.run import pack_memory_key
 
     data, feats, path = tiny_retrieval(tiny_area, tmp_path / "retrieval")
     ck = load_checkpoint(path)
     net = CrossViewNet(**ck["net_config"])
     net.load_state_dict(ck["net"])
-    memory = RetrievalMemory.build(net, data, feats, np.flatnonzero(data.split_mask("train")), GUIDED_KEY)
+    memory = RetrievalMemory.build(net, data, feats, np.flatnonzero(data.split_mask("train")), pack_memory_key())
     return {"net_config": ck["net_config"], "memory": memory.state()}
 

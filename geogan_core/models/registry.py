@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from torch import nn
@@ -75,8 +75,11 @@ class Arch:
     modern options and training defaults apply) or ``dcgan`` (the paper's recipe). ``memory``: the
     generator carries the retrieval memory of the training places (training needs
     ``checkpoints/retrieval.pt``; heading crops and the condition ramp are its defaults).
-    ``neighbour_p``: the default share of the discriminator's real views taken from alike places
-    (IC-GAN); 0 for a generator that edits an alike place's view, where such reals reward a copy.
+    ``recipe``: how its shipped model was trained, as ``[train]``/``[model]`` settings that the study
+    area's tables, ``train``'s flags and ``--set`` override (``recipe``), so that ``train cgan --arch
+    NAME`` retrains the shipped model. Its ``neighbour_p`` (the share of the discriminator's real views
+    taken from alike places, IC-GAN) is also the default of a ``TrainConfig`` built without one; it is
+    0 for a generator that edits an alike place's view, where such reals would reward a copy.
     """
 
     build: Builder
@@ -84,36 +87,39 @@ class Arch:
     family: str
     file: str
     memory: bool = False
-    neighbour_p: float = 0.0
+    recipe: Mapping[str, Any] = field(default_factory=dict)
 
 
 ARCHS: dict[str, Arch] = {}  # in registration order: the app lists models in this order when untied
 
 
 def register(name: str, title: str, family: str, file: str, memory: bool = False,
-             neighbour_p: float = 0.0) -> Callable[[Builder], Builder]:
+             recipe: Mapping[str, Any] | None = None) -> Callable[[Builder], Builder]:
     """Decorator adding a builder to ``ARCHS``."""
 
     def deco(fn: Builder) -> Builder:
-        ARCHS[name] = Arch(fn, title, family, file, memory, neighbour_p)
+        ARCHS[name] = Arch(fn, title, family, file, memory, dict(recipe or {}))
         return fn
 
     return deco
 
 
-@register("modern", "modern cGAN", "modern", "cgan-modern.pt")
+SHIPPED_EPOCHS = {"epochs": 30}  # the demo's paper, modern and unconditional GANs
+
+
+@register("modern", "modern cGAN", "modern", "cgan-modern.pt", recipe=SHIPPED_EPOCHS)
 def _modern(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     return (ModernGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf, image_size=cfg.image_size,
                             upsample=cfg.upsample), modern_discriminator(cfg))
 
 
-@register("paper", "paper cGAN (2018)", "dcgan", "cgan-paper.pt")
+@register("paper", "paper cGAN (2018)", "dcgan", "cgan-paper.pt", recipe=SHIPPED_EPOCHS)
 def _paper(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     return (PaperGenerator(cfg.in_channels, cfg.z_dim, cfg.c_dim, cfg.ngf),
             PaperDiscriminator(cfg.in_channels, cfg.c_dim, cfg.ndf))
 
 
-@register("ugan", "unconditional GAN", "dcgan", "ugan.pt")
+@register("ugan", "unconditional GAN", "dcgan", "ugan.pt", recipe=SHIPPED_EPOCHS)
 def _ugan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
     return PaperGenerator(cfg.in_channels, cfg.z_dim, 0, cfg.ngf), PaperDiscriminator(cfg.in_channels, 0, cfg.ndf)
 
@@ -133,11 +139,14 @@ def uses_memory(arch: str) -> bool:
     return arch in ARCHS and ARCHS[arch].memory
 
 
-def default_neighbour_p(arch: str) -> float:
-    """A registered architecture's default share of alike places' real views (``Arch.neighbour_p``)."""
-    return ARCHS[arch].neighbour_p if arch in ARCHS else 0.0
+def recipe(arch: str) -> dict[str, Any]:
+    """A registered architecture's shipped recipe (``Arch.recipe``); empty for an unknown name."""
+    return dict(ARCHS[arch].recipe) if arch in ARCHS else {}
 
 
-register("guided", "retrieval-guided cGAN", "modern", "cgan-guided.pt", memory=True, neighbour_p=0.5)(build_guided)
+# chosen on the validation regions (results/recipes-retrieval.json, docs/RESULTS.md): alike places' reals half
+# the time, the memory ranked by the cross-view key, 100 epochs (90 CPU-minutes)
+register("guided", "retrieval-guided cGAN", "modern", "cgan-guided.pt", memory=True,
+         recipe={"epochs": 100, "retrieval_key": "view", "neighbour_p": 0.5})(build_guided)
 register("exemplar", "exemplar cGAN (edits an alike place's view)", "modern", "cgan-exemplar.pt", memory=True)(
     build_exemplar)

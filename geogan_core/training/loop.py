@@ -30,7 +30,7 @@ from geogan_core.data.paired import PairedData
 from geogan_core.data.strips import place_strips, strip_windows
 from geogan_core.errors import CheckpointError, ConfigError
 from geogan_core.imaging import save_grid
-from geogan_core.models.registry import ModelConfig, build_gan, default_neighbour_p, is_modern, uses_memory
+from geogan_core.models.registry import ModelConfig, build_gan, is_modern, recipe, uses_memory
 from geogan_core.retrieval.memory import RetrievalMemory
 from geogan_core.training import distributed as dist
 from geogan_core.training.losses import class_loss, d_loss, diff_augment, g_loss, mode_seeking
@@ -57,7 +57,7 @@ class TrainConfig:
     ps_weight: float | None = None  # place seeking: one noise at two places should differ; modern: 1.0
     mm_weight: float = 0.0  # mismatch negatives: D also calls real views with another place's patch fake
     heading_crops: bool | None = None  # random wrap-around heading crops of panorama strips; guided: on, else off
-    neighbour_p: float | None = None  # D's real view comes from an alike place with this chance; guided: 0.5
+    neighbour_p: float | None = None  # D's real view comes from an alike place with this chance; the arch's recipe
     neighbour_k: int = 5  # alike places (retrieval memory) a real view may come from (IC-GAN's k)
     ramp_start: int | None = None  # steps: the condition's weight is 0 until here ... (guided: 200)
     ramp_end: int | None = None  # ... and 1 from here, linear between (transitional cGAN); 0 = no ramp (guided: 600)
@@ -79,7 +79,7 @@ class TrainConfig:
             # measured on the validation regions (results/recipes-retrieval.json): at 21 epochs the crops made
             # the modern cGAN's views worse (judge KID 1.98 vs 1.21, AUC 0.65 vs 0.68); every guided run had them
             heading_crops=guided if self.heading_crops is None else self.heading_crops,
-            neighbour_p=self.neighbour_p if self.neighbour_p is not None else default_neighbour_p(arch),
+            neighbour_p=float(recipe(arch).get("neighbour_p", 0.0)) if self.neighbour_p is None else self.neighbour_p,
             ramp_start=self.ramp_start if self.ramp_start is not None else (200 if guided else 0),
             ramp_end=self.ramp_end if self.ramp_end is not None else (600 if guided else 0),
             loss=self.loss or ("hinge" if modern else "bce"),

@@ -13,7 +13,7 @@ from geogan_core.config import PROJECT_ROOT, StudyArea, require_landcover
 from geogan_core.data.pack import Pack, check_pack_matches, config_data_key
 from geogan_core.data.paired import PairedData, load_paired
 from geogan_core.errors import CheckpointError, ConfigError
-from geogan_core.models.registry import ModelConfig, is_modern, uses_memory
+from geogan_core.models.registry import ModelConfig, is_modern, recipe, uses_memory
 from geogan_core.training.loop import TrainConfig, train_gan
 
 if TYPE_CHECKING:
@@ -42,8 +42,9 @@ def train_command(area: StudyArea | None, what: str, arch: str = "modern", epoch
                   deadline: float = 0.0) -> Path:
     """Train ``cgan`` (paper or modern), ``ugan``, ``scenes`` or ``judge``; returns the checkpoint path.
 
-    ``[train]`` and ``[model]`` tables in the study-area TOML set defaults; arguments override, and
-    ``settings`` (``--set key=value``) overrides any ``[train]`` or ``[model]`` key last. With a
+    The architecture's registered recipe (``models.registry.recipe``) sets defaults, ``[train]`` and
+    ``[model]`` tables in the study-area TOML override it, arguments override those, and ``settings``
+    (``--set key=value``) overrides any ``[train]`` or ``[model]`` key last. With a
     ``pack`` the data (and, when ``area`` is None, the study area and its tables) come from it; a
     given ``area`` must be the one the pack was made from. ``deadline`` (a ``time.time()``) stops
     a GAN cleanly at the first step past it, with its checkpoint saved.
@@ -78,7 +79,9 @@ def train_command(area: StudyArea | None, what: str, arch: str = "modern", epoch
         return _train_retrieval(area, pack, run_dir, seed, epochs, max_steps)
     arch = "ugan" if what == "ugan" else arch
     train_raw, model_raw = _tables(config_text)
-    train_raw, model_raw = dict(train_raw), dict(model_raw)
+    shipped = recipe(arch)
+    train_raw = {**{k: v for k, v in shipped.items() if k not in MODEL_KEYS}, **train_raw}
+    model_raw = {**{k: v for k, v in shipped.items() if k in MODEL_KEYS}, **model_raw}
     train_keys = {f.name for f in fields(TrainConfig)}
     for key, value in (settings or {}).items():
         if key not in train_keys and key not in MODEL_KEYS:
@@ -127,8 +130,13 @@ def _train_retrieval(area: StudyArea, pack: Pack | None, run_dir: Path | None, s
     return train_retrieval(data, feats, run_dir or PROJECT_ROOT / "runs" / "retrieval", cfg, max_steps=max_steps)
 
 
-def memory_state(area: StudyArea, data: PairedData, key: str) -> tuple[dict[str, Any] | None, str]:
-    """The area's shipped retrieval memory keyed by ``key``, as a pack stores it, and why there is none.
+def pack_memory_key() -> str:
+    """The memory key of the guided cGAN's recipe: a pack stores the area's memory so keyed (the GPU plan's)."""
+    return str(recipe("guided")["retrieval_key"])
+
+
+def memory_state(area: StudyArea, data: PairedData) -> tuple[dict[str, Any] | None, str]:
+    """The area's shipped retrieval memory keyed by ``pack_memory_key``, as a pack stores it, and why there is none.
 
     Returns ``(state, "")``, or ``(None, reason)`` when the area has no usable memory.
     """
@@ -138,7 +146,7 @@ def memory_state(area: StudyArea, data: PairedData, key: str) -> tuple[dict[str,
     if not path.is_file():
         return None, f"there is no {path} (train retrieval, export retrieval)"
     try:
-        memory = _memory(area, data, path, key)
+        memory = _memory(area, data, path, pack_memory_key())
     except CheckpointError as e:
         return None, str(e)
     return {"net_config": load_checkpoint(path, "retrieval")["net_config"], "memory": memory.state()}, ""

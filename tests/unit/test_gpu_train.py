@@ -17,7 +17,7 @@ from geogan_core.inference.models import load_gan, load_judge
 from geogan_core.training import gpu
 from geogan_core.training.export import export_run
 from geogan_core.training.judge import train_judge
-from geogan_core.training.run import train_command
+from geogan_core.training.run import pack_memory_key, train_command
 from tests.conftest import view_memory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,5 +117,5 @@ def test_the_plans_guided_job_trains_from_a_pack_with_a_memory(tiny_area, tmp_pa
     env = {"device": "cpu", "gpu": None, "platform": "test"}
     result = gpu._run_job(job, read_pack(path), tmp_path / "work", tmp_path / "ckpt", env, 0.0, tiny=True)
     assert result["steps"] == 2 and result["file"] == "cgan-guided.pt"
-    assert read_manifest(tmp_path / "ckpt")["guided"]["train_config"]["retrieval_key"] == gpu.GUIDED_KEY
+    assert read_manifest(tmp_path / "ckpt")["guided"]["train_config"]["retrieval_key"] == pack_memory_key()
     assert load_gan("guided", tmp_path / "ckpt").G is not None

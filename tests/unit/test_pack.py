@@ -138,19 +138,19 @@ def test_the_guided_cgan_trains_from_the_packs_memory_alone(tiny_area, lossless,
 
 def test_pack_takes_the_areas_memory_keyed_for_the_plan_and_refuses_other_data(tiny_area, tmp_path, monkeypatch):
     from geogan_core.training.export import export_run
-    from geogan_core.training.gpu import GUIDED_KEY
-    from geogan_core.training.run import memory_state
+    from geogan_core.training.run import memory_state, pack_memory_key
 
     data, _, _ = tiny_retrieval(tiny_area, tmp_path / "runs" / "retrieval")
     export_run("retrieval", tmp_path / "runs" / "retrieval", tmp_path / "ckpt")
     monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(tmp_path / "ckpt"))
-    state, why = memory_state(tiny_area, data, GUIDED_KEY)  # rekeyed from the shipped "overhead" key
-    assert state["memory"]["key"] == GUIDED_KEY and state["memory"]["data_key"] == data.key and why == ""
+    state, why = memory_state(tiny_area, data)  # rekeyed from the shipped "overhead" key
+    assert state["memory"]["key"] == pack_memory_key() == "view" and why == ""
+    assert state["memory"]["data_key"] == data.key
     monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(ROOT / "checkpoints"))  # the world's memory: other data
-    state, why = memory_state(tiny_area, data, GUIDED_KEY)
+    state, why = memory_state(tiny_area, data)
     assert state is None and "built from other data" in why
     monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(tmp_path / "none"))
-    state, why = memory_state(tiny_area, data, GUIDED_KEY)
+    state, why = memory_state(tiny_area, data)
     assert state is None and "retrieval.pt" in why and "train retrieval" in why
 
 

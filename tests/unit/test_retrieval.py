@@ -344,3 +344,28 @@ def test_alike_places_reals_are_the_guided_default_and_off_for_the_exemplar():
     assert TrainConfig().resolved("exemplar").neighbour_p == 0.0
     assert TrainConfig().resolved("modern").neighbour_p == 0.0
     assert TrainConfig(neighbour_p=0.25).resolved("exemplar").neighbour_p == 0.25
+
+
+def test_train_takes_the_architectures_recipe_under_the_config_and_flags(tiny_config, retrieval, tmp_path,
+                                                                       monkeypatch):
+    """`train cgan --arch guided` retrains the shipped recipe; the config's tables, flags and --set win over it."""
+    from geogan_core.config import load_config
+    from geogan_core.models.registry import recipe
+    from geogan_core.training.run import train_command
+
+    bare = tiny_config.parent / "no-epochs.toml"  # the tiny area without its [train] epochs
+    bare.write_text(tiny_config.read_text().replace("epochs = 1\n", ""))
+    monkeypatch.setenv("GEOGAN_CHECKPOINTS", str(retrieval[0] / "ckpt"))
+
+    def trained(config, arch, **kw):
+        path = train_command(load_config(config), "cgan", arch=arch, run_dir=tmp_path / f"{arch}-{len(kw)}",
+                             max_steps=1, device="cpu", **kw)
+        return load_checkpoint(path, "gan")["train_config"]
+
+    guided = trained(bare, "guided")
+    assert (guided["epochs"], guided["retrieval_key"], guided["neighbour_p"]) == (100, "view", 0.5)
+    assert {k: guided[k] for k in recipe("guided")} == recipe("guided")
+    assert trained(bare, "modern")["epochs"] == 30
+    assert trained(tiny_config, "guided")["epochs"] == 1  # the area's [train] table
+    changed = trained(bare, "guided", epochs=2, settings={"retrieval_key": "overhead", "neighbour_p": 0.0})
+    assert (changed["epochs"], changed["retrieval_key"], changed["neighbour_p"]) == (2, "overhead", 0.0)
