@@ -39,17 +39,21 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 def gan_names(folder: Path) -> list[str]:
     """The GANs the manifest lists, the one whose views best follow the place first (ties: by name).
 
-    Ordered by measured class-balanced land-cover consistency (``python -m geogan_core metrics``;
-    the plain consistency for older manifests), so the app opens on the model that answers
-    "what is it like down there" best. The balanced score does not reward a model that makes
-    every place look like the majority class.
+    Ordered by the independent judge's paired-versus-shuffled difference (how much more a view
+    looks like its own place's land cover than a random place's; ``python -m geogan_core metrics``),
+    so the app opens on the model that answers "what is it like down there" best; models scored
+    without the judge follow, by class-balanced land-cover consistency (the plain consistency for
+    older manifests), which does not reward a model that makes every place look like the majority.
 
     Raises:
         CheckpointError: If the manifest exists but is not valid JSON.
     """
-    def score(entry: dict[str, Any]) -> float:
+    def score(entry: dict[str, Any]) -> tuple[int, float]:
         m = entry.get("metrics", {})
-        return float(m.get("landcover_balanced", m.get("landcover_consistency", -1.0)))
+        judged = (m.get("judge") or {}).get("paired_vs_shuffled")
+        if judged is not None:
+            return 1, float(judged)
+        return 0, float(m.get("landcover_balanced", m.get("landcover_consistency", -1.0)))
 
     gans = {name: entry for name, entry in read_manifest(folder).items() if entry.get("kind") == "gan"}
-    return sorted(gans, key=lambda name: (-score(gans[name]), name))
+    return sorted(gans, key=lambda name: (tuple(-v for v in score(gans[name])), name))

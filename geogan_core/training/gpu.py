@@ -45,7 +45,7 @@ class Job:
 # leaves under 9 MB of the 60 MB budget for everything else); the default recipe and the
 # unconditional GAN at the shipped width 32 (7.4 and 3.6 MB) for 200 epochs instead of 30; the
 # retrieval-guided cGAN, the recipe chosen on the validation regions (issue 23), with the largest
-# share: 300 epochs instead of the CPU's 100 (it needs the pack's retrieval memory).
+# share: 300 epochs instead of the CPU's 60 (it needs the pack's retrieval memory).
 PLAN = (
     Job("scenes", "scenes", weight=0.0),
     Job("paper", "cgan", "paper", width=128, epochs=400, batch_size=128, weight=0.3,

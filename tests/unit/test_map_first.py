@@ -17,7 +17,7 @@ def test_photo_places_are_the_paired_datas_places(tiny_area):
     assert np.array_equal(lat, data.loc_lat) and np.array_equal(lon, data.loc_lon)
 
 
-def test_gan_names_best_balanced_first_and_only_gans(trained, tmp_path):
+def test_gan_names_best_at_the_place_first_and_only_gans(trained, tmp_path):
     ck = tmp_path / "ck"
     ck.mkdir()
     (ck / "manifest.json").write_text((trained / "ckpt" / "manifest.json").read_text())
@@ -28,6 +28,10 @@ def test_gan_names_best_balanced_first_and_only_gans(trained, tmp_path):
     update_manifest(ck, "ugan", {"metrics": {}})
     update_manifest(ck, "paper", {"metrics": {}})
     assert gan_names(ck) == ["modern", "paper", "ugan"]  # untied by name
+    update_manifest(ck, "ugan", {"metrics": {"landcover_balanced": 0.9}})
+    update_manifest(ck, "paper", {"metrics": {"landcover_balanced": 0.4, "judge": {"paired_vs_shuffled": 0.01}}})
+    update_manifest(ck, "modern", {"metrics": {"landcover_balanced": 0.3, "judge": {"paired_vs_shuffled": 0.1}}})
+    assert gan_names(ck) == ["modern", "paper", "ugan"]  # the judge's place measure first, then the rest
     assert gan_names(tmp_path / "nothing") == []
 
 

@@ -362,9 +362,12 @@ def test_train_takes_the_architectures_recipe_under_the_config_and_flags(tiny_co
                              max_steps=1, device="cpu", **kw)
         return load_checkpoint(path, "gan")["train_config"]
 
-    guided = trained(bare, "guided")
-    assert (guided["epochs"], guided["retrieval_key"], guided["neighbour_p"]) == (100, "view", 0.5)
-    assert {k: guided[k] for k in recipe("guided")} == recipe("guided")
+    path = train_command(load_config(bare), "cgan", arch="guided", run_dir=tmp_path / "shipped", max_steps=1,
+                         device="cpu")
+    guided, shape = (load_checkpoint(path, "gan")[k] for k in ("train_config", "model_config"))
+    assert (guided["epochs"], guided["retrieval_key"], guided["neighbour_p"]) == (60, "view", 0.5)
+    assert {k: {**guided, **shape}[k] for k in recipe("guided")} == recipe("guided")  # [model] keys too
+    assert shape["upsample"] == "resize" and shape["ngf"] == 8  # the recipe's and the area's [model] table
     assert trained(bare, "modern")["epochs"] == 30
     assert trained(tiny_config, "guided")["epochs"] == 1  # the area's [train] table
     changed = trained(bare, "guided", epochs=2, settings={"retrieval_key": "overhead", "neighbour_p": 0.0})
