@@ -5,7 +5,8 @@ beside chance; then the real views of the 8 most alike training places, scored b
 if a generator had made them, for the learned memory with each key (cross-view ``view``,
 ``overhead``, ``both``), the crude overhead descriptor and random training places. Writes
 ``results/retrieval.json``; ``--sweep`` first trains the settings of ``SWEEP`` and records their
-validation R@K, mean of three seeds (``results/retrieval-sweep.json``): how the defaults were chosen:
+validation R@K, mean of three seeds, an ensemble's seeds following each other
+(``results/retrieval-sweep.json``): how the defaults were chosen:
     .venv/bin/python bench/retrieval.py [--retrieval runs/retrieval/latest.pt] [--sweep]
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -28,31 +28,29 @@ from geogan_core.evaluation.retrieval import neighbours, random_neighbours, reca
 from geogan_core.inference.generate import Explorer
 from geogan_core.models.crossview import CrossViewNet
 from geogan_core.retrieval.memory import KEYS, RetrievalMemory
-from geogan_core.retrieval.train import RetrievalConfig, train_retrieval, view_features
+from geogan_core.retrieval.train import GENERATOR_MEMORY, RetrievalConfig, train_memory, view_features
 
 SHOWN = ("auc", "auc_ci95", "paired_vs_shuffled", "paired_vs_shuffled_ci95", "kid", "precision", "recall",
          "two_sample", "nn_train_distance_vs_real", "place_distance_vs_real", "own_view_distance_median",
          "own_view_distance", "own_view_distance_ci95")
 
 
-SWEEP = ({}, {"view_size": 64, "view_px": 64}, {"view_size": 64, "view_px": 128}, {"view_size": 128, "view_px": 128},
-         {"dropout": 0.2}, {"center": 0}, {"center": 8}, {"dim": 128}, {"lr": 1e-3, "epochs": 100})
+SWEEP = (GENERATOR_MEMORY, {**GENERATOR_MEMORY, "location": True}, {"members": 1, "location": False}, {"members": 1},
+         {"location": False}, {})
 SEEDS = (0, 1, 2)
 
 
 def sweep(area, data, path: Path) -> None:
     """Train each setting of ``SWEEP`` (the rest at their defaults) with each seed; record validation R@K."""
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for changes in SWEEP:
-            cfg = replace(RetrievalConfig(), **changes)
-            feats = view_features(area, data, asdict(cfg))
-            runs = [load_checkpoint(train_retrieval(data, feats, Path(tmp), replace(cfg, seed=seed)))["metrics"]
-                    for seed in SEEDS]
-            mean = {k: round(float(np.mean([m["val"][k] for m in runs])), 4) for k in runs[0]["val"]}
-            rows.append({"settings": changes, "val_mean": mean, "val": [m["val"] for m in runs],
-                         "epoch_chosen": [m["epoch_chosen"] for m in runs]})
-            print("sweep", json.dumps(rows[-1]))
+    for changes in SWEEP:
+        cfg = replace(RetrievalConfig(), **changes)
+        feats = view_features(area, data, asdict(cfg))
+        runs = [train_memory(data, feats, replace(cfg, seed=seed * cfg.members))["metrics"] for seed in SEEDS]
+        mean = {k: round(float(np.mean([m["val"][k] for m in runs])), 4) for k in runs[0]["val"]}
+        rows.append({"settings": changes, "val_mean": mean, "val": [m["val"] for m in runs],
+                     "epoch_chosen": [m["epoch_chosen"] for m in runs]})
+        print("sweep", json.dumps(rows[-1]), flush=True)
     path.write_text(json.dumps({"defaults": asdict(RetrievalConfig()), "seeds": SEEDS, "runs": rows}, indent=2)
                     + "\n")
 

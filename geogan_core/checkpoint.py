@@ -119,15 +119,24 @@ def gan_from_checkpoint(path: Path) -> tuple[nn.Module, nn.Module, dict[str, Any
     return G.eval(), D.eval(), ckpt
 
 
+def _half(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A state dict with its floating-point tensors in fp16."""
+    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+
+
 def export_for_inference(src: Path, dst: Path, extra: dict[str, Any] | None = None) -> None:
-    """Write a compact fp16 copy of a training checkpoint (EMA generator + D, no optimizer)."""
+    """Write a compact fp16 copy of a training checkpoint (EMA generator + D, no optimizer; a retrieval's nets)."""
     ckpt = load_checkpoint(src)
     out = {k: v for k, v in ckpt.items() if not k.startswith("opt_") and k not in ("G", "G_ema", "rng")}
     if ckpt.get("kind") == "gan":
         out["G_ema"] = ckpt.get("G_ema") or ckpt["G"]
     for key in ("G_ema", "D", "head", "judge"):
         if key in out:
-            out[key] = {k: v.half() if v.is_floating_point() else v for k, v in out[key].items()}
+            out[key] = _half(out[key])
+    if ckpt.get("kind") == "retrieval":  # its nets and memories (the places' lat/lon stay float64)
+        for part in (out, out.get("generator") or {}):
+            part["net"] = _half(part["net"])
+            part["memory"] = {**part["memory"], "module": _half(part["memory"]["module"])}
     out.pop("format_version", None)
     save_checkpoint(dst, {**out, **(extra or {})})
 

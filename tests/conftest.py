@@ -171,13 +171,13 @@ def view_memory(tiny_area, tmp_path):
     """A retrieval memory of the tiny area keyed as the GPU plan's guided job wants, as ``pack`` stores it."""
     from geogan_core.checkpoint import load_checkpoint
     from geogan_core.models.crossview import CrossViewNet
-    from geogan_core.retrieval.memory import RetrievalMemory
+    from geogan_core.retrieval.memory import RetrievalMemory, generator_part
     from geogan_core.training.run import pack_memory_key
 
     data, feats, path = tiny_retrieval(tiny_area, tmp_path / "retrieval")
-    ck = load_checkpoint(path)
-    net = CrossViewNet(**ck["net_config"])
-    net.load_state_dict(ck["net"])
+    part = generator_part(load_checkpoint(path))
+    net = CrossViewNet(**part["net_config"])
+    net.load_state_dict(part["net"])
     memory = RetrievalMemory.build(net, data, feats, np.flatnonzero(data.split_mask("train")), pack_memory_key())
-    return {"net_config": ck["net_config"], "memory": memory.state()}
+    return {"net_config": part["net_config"], "memory": memory.state()}
 

@@ -49,7 +49,8 @@ def neighbours(data: PairedData, places: np.ndarray, method: str, memory: Retrie
         return train[np.argsort(d, axis=1)[:, :k]]
     if memory is None:
         raise ValueError("the learned method needs a retrieval memory")
-    pos, _ = memory.search(data.patches[places].astype(np.float32), k)
+    pos, _ = memory.search(data.patches[places].astype(np.float32), k, lat=data.loc_lat[places],
+                           lon=data.loc_lon[places])
     return memory.place[pos]
 
 

@@ -65,7 +65,7 @@ def alike_places(explorer: Explorer, lat: float, lon: float, k: int = 8,
                                   f"(nodata): choose a place inside the layers to find places that look alike")
     if edits:
         patch = edit_condition(patch, explorer.stack.channel_names, edits)
-    pos, sim = memory.search(patch, k)
+    pos, sim = memory.search(patch, k, lat=lat, lon=lon)
     data = explorer.data
     out = []
     for rank, (p, s) in enumerate(zip(pos[0], sim[0], strict=True), 1):

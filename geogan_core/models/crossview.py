@@ -1,21 +1,53 @@
 """The cross-view embedding: overhead patches and ground views in one space (two towers, InfoNCE).
 
-The overhead tower is a small CNN on the patch; the view tower an MLP on frozen
+The overhead tower is a small CNN on the patch (optionally with where the place is: three
+constant planes of its position on the unit sphere, ``located``); the view tower an MLP on frozen
 EfficientNet-Lite0 features of a view (computed once per dataset). Both end on the unit
-sphere, so a dot product is a cosine similarity. Trained by ``retrieval.train``; used by
-``retrieval.memory`` (places that look alike from above) and the retrieval-guided generator.
+sphere, so a dot product is a cosine similarity. Several independently trained towers make one
+ensemble (``Members``): their unit embeddings side by side, scaled so that a dot product is
+the members' mean cosine. Trained by ``retrieval.train``; used by ``retrieval.memory`` (places
+that look alike from above) and the retrieval-guided generator.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
+from geogan_core.errors import InvalidRequestError
 from geogan_core.models.encoder import ConditionEncoder
 
 VIEW_FEATURES = 1280  # EfficientNet-Lite0's pooled features
+LOCATION_PLANES = 3  # x, y, z of the place on the unit sphere
+
+
+def located(patch: torch.Tensor, lat: np.ndarray | torch.Tensor, lon: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """``(B, C, S, S)`` patches with ``LOCATION_PLANES`` more: where each place is on the unit sphere, in [0, 1]."""
+    lat, lon = (torch.deg2rad(torch.as_tensor(np.asarray(v, np.float64)).reshape(-1)) for v in (lat, lon))
+    xyz = torch.stack([lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()], 1).to(patch.dtype)
+    return torch.cat([patch, ((xyz + 1) / 2)[:, :, None, None].expand(-1, -1, *patch.shape[-2:])], 1)
+
+
+class Members(nn.Module):
+    """An ensemble of towers: their unit outputs side by side over sqrt(members) (a unit vector)."""
+
+    def __init__(self, build: Callable[[], nn.Module], members: int) -> None:
+        super().__init__()
+        self.towers = nn.ModuleList(build() for _ in range(members))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, ...)`` -> ``(B, dim * members)`` unit vectors."""
+        out = [nn.functional.normalize(t(x), dim=1) for t in self.towers]
+        return torch.cat(out, 1) / math.sqrt(len(out))
+
+
+def _towers(build: Callable[[], nn.Module], members: int) -> nn.Module:
+    """One tower (the state keys of single-tower checkpoints), or ``Members`` of several."""
+    return build() if members == 1 else Members(build, members)
 
 
 class OverheadTower(nn.Module):
@@ -49,29 +81,55 @@ class CrossViewNet(nn.Module):
         view_dim: Size of the frozen view features.
         dropout: Dropout in both towers (few hundred training places: it overfits without).
         center: Side of the central window whose raw pixels the overhead tower also reads (0: none).
+        location: The overhead tower also reads where the place is (``located``).
+        members: Towers of the ensemble (``Members``); each is trained alone (``retrieval.train``).
     """
 
     def __init__(self, in_channels: int, dim: int = 64, width: int = 32, view_dim: int = VIEW_FEATURES,
-                 dropout: float = 0.2, center: int = 4) -> None:
+                 dropout: float = 0.2, center: int = 4, location: bool = False, members: int = 1) -> None:
         super().__init__()
         self.in_channels, self.dim, self.width, self.view_dim, self.center = in_channels, dim, width, view_dim, center
-        self.overhead = OverheadTower(in_channels, dim, width, center, dropout)
-        self.view = nn.Sequential(nn.LayerNorm(view_dim), nn.Dropout(dropout), nn.Linear(view_dim, 256),
-                                  nn.GELU(), nn.Linear(256, dim))
+        self.location, self.members = bool(location), int(members)
+        read = in_channels + LOCATION_PLANES * self.location
+        self.overhead = _towers(lambda: OverheadTower(read, dim, width, center, dropout), self.members)
+        self.view = _towers(lambda: nn.Sequential(nn.LayerNorm(view_dim), nn.Dropout(dropout),
+                                                  nn.Linear(view_dim, 256), nn.GELU(), nn.Linear(256, dim)),
+                            self.members)
         self.log_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))  # CLIP's learned temperature
 
-    def embed_overhead(self, patch: torch.Tensor) -> torch.Tensor:
-        """``(B, C, S, S)`` patches in [0, 1] -> ``(B, dim)`` unit vectors."""
-        return nn.functional.normalize(self.overhead(patch), dim=1)
+    @classmethod
+    def ensemble(cls, nets: list[CrossViewNet]) -> CrossViewNet:
+        """One net whose towers are those of ``nets`` (single-tower nets of one shape)."""
+        if len(nets) == 1:
+            return nets[0]
+        out = cls(**{**nets[0].config(), "members": len(nets)}, dropout=0.0)
+        for i, net in enumerate(nets):
+            out.overhead.towers[i].load_state_dict(net.overhead.state_dict())
+            out.view.towers[i].load_state_dict(net.view.state_dict())
+        return out
+
+    def embed_overhead(self, patch: torch.Tensor, lat: np.ndarray | None = None,
+                       lon: np.ndarray | None = None) -> torch.Tensor:
+        """``(B, C, S, S)`` patches in [0, 1] (a located net: and where they are) -> ``(B, dim * members)`` units."""
+        return nn.functional.normalize(self.overhead(_where(patch, self.location, lat, lon)), dim=1)
 
     def embed_views(self, feats: torch.Tensor) -> torch.Tensor:
-        """``(B, view_dim)`` Lite0 features -> ``(B, dim)`` unit vectors."""
+        """``(B, view_dim)`` Lite0 features -> ``(B, dim * members)`` unit vectors."""
         return nn.functional.normalize(self.view(feats), dim=1)
 
     def config(self) -> dict[str, int]:
         """The shape, stored in checkpoints."""
         return {"in_channels": self.in_channels, "dim": self.dim, "width": self.width, "view_dim": self.view_dim,
-                "center": self.center}
+                "center": self.center, "location": int(self.location), "members": self.members}
+
+
+def _where(patch: torch.Tensor, location: bool, lat: np.ndarray | None, lon: np.ndarray | None) -> torch.Tensor:
+    """The patch a tower reads: ``located`` for a located tower (which then needs ``lat``/``lon``)."""
+    if not location:
+        return patch
+    if lat is None or lon is None:
+        raise InvalidRequestError("this retrieval memory reads where a place is: give its lat and lon")
+    return located(patch, lat, lon)
 
 
 def info_nce(a: torch.Tensor, b: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:
@@ -93,13 +151,18 @@ class PlaceMemory(nn.Module):
         dim: Embedding size.
         width: Width of the overhead CNN.
         center: Its central window (``CrossViewNet``).
+        location: The overhead tower also reads where the place is (queries then need lat and lon).
+        members: Towers of the ensemble.
     """
 
-    def __init__(self, in_channels: int, dim: int = 64, width: int = 32, center: int = 4) -> None:
+    def __init__(self, in_channels: int, dim: int = 64, width: int = 32, center: int = 4, location: bool = False,
+                 members: int = 1) -> None:
         super().__init__()
-        self.overhead = OverheadTower(in_channels, dim, width, center, 0.0)
-        self.register_buffer("keys", torch.zeros(0, dim))
-        self.register_buffer("values", torch.zeros(0, dim))
+        self.location = bool(location)
+        read = in_channels + LOCATION_PLANES * self.location
+        self.overhead = _towers(lambda: OverheadTower(read, dim, width, center, 0.0), members)
+        self.register_buffer("keys", torch.zeros(0, dim * members))
+        self.register_buffer("values", torch.zeros(0, dim * members))
 
     def fill(self, net: CrossViewNet, keys: torch.Tensor, values: torch.Tensor) -> PlaceMemory:
         """Copy a trained net's overhead tower and the memory rows in; returns self."""
@@ -113,16 +176,17 @@ class PlaceMemory(nn.Module):
                 setattr(self, name, torch.zeros_like(state_dict[prefix + name], dtype=torch.float32))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def query(self, patch: torch.Tensor) -> torch.Tensor:
-        """Unit overhead embeddings of patches."""
-        return nn.functional.normalize(self.overhead(patch), dim=1)
+    def query(self, patch: torch.Tensor, lat: np.ndarray | None = None, lon: np.ndarray | None = None) -> torch.Tensor:
+        """Unit overhead embeddings of patches (a located memory also needs where they are)."""
+        return nn.functional.normalize(self.overhead(_where(patch, self.location, lat, lon)), dim=1)
 
-    def search(self, patch: torch.Tensor, k: int, skip_above: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    def search(self, patch: torch.Tensor, k: int, skip_above: float = 1.0, lat: np.ndarray | None = None,
+               lon: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The ``k`` most alike places of each patch: ``(similarities (B, k), indices (B, k))``, best first.
 
         ``skip_above``: places more similar than this are left out (a training place's own row).
         """
-        sim = self.query(patch.float()) @ self.keys.t()
+        sim = self.query(patch.float(), lat, lon) @ self.keys.t()
         if skip_above < 1.0:
             sim = sim.masked_fill(sim > skip_above, -2.0)
         return sim.topk(min(k, len(self.keys)), dim=1)

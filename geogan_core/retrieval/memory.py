@@ -59,8 +59,8 @@ class RetrievalMemory:
         np.add.at(view, pos, emb)
         view = _unit(view)
         keys = {"view": view, "overhead": over, "both": _unit(over + view)}[key]
-        module = PlaceMemory(net.in_channels, net.dim, net.width, net.center).fill(net, torch.from_numpy(keys),
-                                                                     torch.from_numpy(view))
+        module = PlaceMemory(net.in_channels, net.dim, net.width, net.center, net.location, net.members).fill(
+            net, torch.from_numpy(keys), torch.from_numpy(view))
         return cls(module.eval(), np.asarray(places), data.loc_lat[places].copy(), data.loc_lon[places].copy(),
                    key, data.key)
 
@@ -79,7 +79,8 @@ class RetrievalMemory:
         """
         try:
             cfg, state = ckpt["net_config"], ckpt["memory"]
-            module = PlaceMemory(int(cfg["in_channels"]), int(cfg["dim"]), int(cfg["width"]), int(cfg["center"]))
+            module = PlaceMemory(int(cfg["in_channels"]), int(cfg["dim"]), int(cfg["width"]), int(cfg["center"]),
+                                 bool(cfg.get("location", False)), int(cfg.get("members", 1)))
             module.load_state_dict(state["module"])
             return cls(module.eval(), state["place"].numpy(), state["lat"].double().numpy(),
                        state["lon"].double().numpy(), str(state["key"]), str(state["data_key"]))
@@ -99,30 +100,50 @@ class RetrievalMemory:
                                   f"area's is {data.key}); rebuild it: python -m geogan_core train retrieval "
                                   f"&& python -m geogan_core export retrieval")
 
+    @property
+    def located(self) -> bool:
+        """Whether queries also need where the places are (the overhead tower reads it)."""
+        return self.module.location
+
     @torch.no_grad()
-    def search(self, patches: np.ndarray, k: int, skip_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, patches: np.ndarray, k: int, skip_self: bool = False, lat: np.ndarray | float | None = None,
+               lon: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` most alike memory places of each patch: ``(positions (B, k), similarities (B, k))``.
 
+        ``lat``/``lon`` (degrees, one per patch): where the patches are; a ``located`` memory needs them.
+
         Raises:
-            InvalidRequestError: If ``k`` is not between 1 and the number of memory places.
+            InvalidRequestError: If ``k`` is not between 1 and the number of memory places, or a
+                located memory is asked without ``lat``/``lon``.
         """
         if not 1 <= int(k) <= len(self):
             raise InvalidRequestError(f"k must be between 1 and the {len(self)} training places in the "
                                       f"retrieval memory, got {k}")
         p = torch.as_tensor(np.asarray(patches, np.float32))
-        sim, idx = self.module.search(p if p.ndim == 4 else p[None], int(k), 0.9999 if skip_self else 1.0)
+        sim, idx = self.module.search(p if p.ndim == 4 else p[None], int(k), 0.9999 if skip_self else 1.0, lat, lon)
         return idx.numpy(), sim.numpy()
 
     @torch.no_grad()
     def neighbours(self, patches: np.ndarray, k: int) -> np.ndarray:
         """``(M, k)``: for each memory place (``patches`` in memory order), its ``k`` most alike *other* places."""
-        sim = self.module.query(torch.as_tensor(np.asarray(patches, np.float32))) @ self.module.keys.t()
+        query = self.module.query(torch.as_tensor(np.asarray(patches, np.float32)), self.lat, self.lon)
+        sim = query @ self.module.keys.t()
         sim.fill_diagonal_(-2.0)
         return sim.topk(min(k, len(self) - 1), dim=1).indices.numpy()
 
 
-def load_memory(path: Path) -> RetrievalMemory:
+def generator_part(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """The part of a retrieval checkpoint whose memory a generator carries (patch only, one tower).
+
+    Checkpoints from before the located ensemble hold one memory, which is that part.
+    """
+    return ckpt.get("generator") or ckpt
+
+
+def load_memory(path: Path, for_generator: bool = False) -> RetrievalMemory:
     """The retrieval memory saved in a ``retrieval`` checkpoint (``export retrieval`` writes ``retrieval.pt``).
+
+    ``for_generator``: the patch-only memory a generator carries (``generator_part``).
 
     Raises:
         CheckpointError: If the file is missing, not a retrieval checkpoint, or unusable.
@@ -130,4 +151,5 @@ def load_memory(path: Path) -> RetrievalMemory:
     if not Path(path).is_file():
         raise CheckpointError(f"no retrieval memory at {path}; make it: python -m geogan_core train retrieval "
                               f"&& python -m geogan_core export retrieval")
-    return RetrievalMemory.from_checkpoint(load_checkpoint(path, "retrieval"), str(path))
+    ckpt = load_checkpoint(path, "retrieval")
+    return RetrievalMemory.from_checkpoint(generator_part(ckpt) if for_generator else ckpt, str(path))

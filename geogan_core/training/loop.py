@@ -257,7 +257,12 @@ class GanTrainer:
             raise ConfigError("the retrieval memory holds other training places than this split; rebuild it: "
                               "python -m geogan_core train retrieval && python -m geogan_core export retrieval")
         if hasattr(G, "memory"):
-            G.memory.load_state_dict(memory.module.state_dict())
+            try:
+                G.memory.load_state_dict(memory.module.state_dict())
+            except RuntimeError as e:
+                raise ConfigError(f"the {self.model_cfg.arch} generator cannot carry this retrieval memory (it "
+                                  f"holds a patch-only 64-d one): retrain it with python -m geogan_core train "
+                                  f"retrieval, which makes that memory too") from e
         if hasattr(G, "set_exemplars"):  # the memory places' real views, never saved with the model
             G.set_exemplars(*place_strips(data, train, self.model_cfg.image_size))
         return memory.neighbours(data.patches[train], self.cfg.neighbour_k) if self.cfg.neighbour_p else None

@@ -136,11 +136,12 @@ def pack_memory_key() -> str:
 
 
 def memory_state(area: StudyArea, data: PairedData) -> tuple[dict[str, Any] | None, str]:
-    """The area's shipped retrieval memory keyed by ``pack_memory_key``, as a pack stores it, and why there is none.
+    """The area's shipped generator memory keyed by ``pack_memory_key``, as a pack stores it, and why there is none.
 
     Returns ``(state, "")``, or ``(None, reason)`` when the area has no usable memory.
     """
     from geogan_core.checkpoint import default_checkpoints, load_checkpoint
+    from geogan_core.retrieval.memory import generator_part
 
     path = default_checkpoints(area) / "retrieval.pt"
     if not path.is_file():
@@ -149,7 +150,8 @@ def memory_state(area: StudyArea, data: PairedData) -> tuple[dict[str, Any] | No
         memory = _memory(area, data, path, pack_memory_key())
     except CheckpointError as e:
         return None, str(e)
-    return {"net_config": load_checkpoint(path, "retrieval")["net_config"], "memory": memory.state()}, ""
+    return {"net_config": generator_part(load_checkpoint(path, "retrieval"))["net_config"],
+            "memory": memory.state()}, ""
 
 
 def _pack_memory(pack: Pack, key: str) -> RetrievalMemory:
@@ -171,10 +173,10 @@ def _pack_memory(pack: Pack, key: str) -> RetrievalMemory:
 
 
 def _memory(area: StudyArea, data: PairedData, path: Path, key: str) -> RetrievalMemory:
-    """The shipped retrieval memory; with another ``key``, rebuilt from its net with that key."""
-    from geogan_core.retrieval.memory import KEYS, RetrievalMemory, load_memory
+    """The shipped patch-only memory a generator carries; with another ``key``, rebuilt from its net with that key."""
+    from geogan_core.retrieval.memory import KEYS, RetrievalMemory, generator_part, load_memory
 
-    memory = load_memory(path)
+    memory = load_memory(path, for_generator=True)
     memory.check_data(data, str(path))  # its place indices must point at this data's photos
     if not key or key == memory.key:
         return memory
@@ -184,8 +186,8 @@ def _memory(area: StudyArea, data: PairedData, path: Path, key: str) -> Retrieva
     from geogan_core.models.crossview import CrossViewNet
     from geogan_core.retrieval.train import view_features
 
-    ckpt = load_checkpoint(path, "retrieval")
-    net = CrossViewNet(**ckpt["net_config"])
-    net.load_state_dict(ckpt["net"])
-    feats = view_features(area, data, ckpt["train_config"])
+    part = generator_part(load_checkpoint(path, "retrieval"))
+    net = CrossViewNet(**part["net_config"])
+    net.load_state_dict(part["net"])
+    feats = view_features(area, data, part["train_config"])
     return RetrievalMemory.build(net, data, feats, memory.place, key)

@@ -14,7 +14,7 @@ from geogan_core.data.strips import place_strips, strip_windows
 from geogan_core.errors import CheckpointError, ConfigError, InvalidRequestError
 from geogan_core.inference.alike import alike_places
 from geogan_core.inference.generate import Explorer
-from geogan_core.models.crossview import CrossViewNet, PlaceMemory
+from geogan_core.models.crossview import CrossViewNet, PlaceMemory, located
 from geogan_core.models.guided import SELF
 from geogan_core.models.registry import ModelConfig, build_gan
 from geogan_core.retrieval.memory import RetrievalMemory, load_memory, recall_at
@@ -103,25 +103,55 @@ class TestRetrieval:
 
     def test_training_records_recall_and_a_memory_of_training_places(self, tiny_area, retrieval):
         ck = load_checkpoint(retrieval[1], "retrieval")
-        assert set(ck["metrics"]["val"]) == {"R@1", "R@5", "R@10"} and ck["metrics"]["epoch_chosen"] >= 1
+        assert set(ck["metrics"]["val"]) == {"R@1", "R@5", "R@10"}
+        assert len(ck["metrics"]["epoch_chosen"]) == RetrievalConfig.members >= 2  # one epoch per member
+        assert all(1 <= e <= 3 for e in ck["metrics"]["epoch_chosen"])
         memory = load_memory(retrieval[1])
         data = load_paired(tiny_area)
         assert np.array_equal(memory.place, np.flatnonzero(data.split_mask("train")))
-        pos, sim = memory.search(data.patches[:5].astype(np.float32), 3)
+        assert memory.located
+        pos, sim = memory.search(data.patches[:5].astype(np.float32), 3, lat=data.loc_lat[:5], lon=data.loc_lon[:5])
         assert pos.shape == sim.shape == (5, 3) and np.all(np.diff(sim, axis=1) <= 1e-6)
+        with pytest.raises(InvalidRequestError, match="lat and lon"):
+            memory.search(data.patches[:5].astype(np.float32), 3)
+
+    def test_the_checkpoint_also_holds_a_patch_only_memory_a_generator_carries(self, tiny_area, retrieval):
+        ck, data = load_checkpoint(retrieval[1], "retrieval"), load_paired(tiny_area)
+        gen = load_memory(retrieval[1], for_generator=True)
+        assert ck["generator"]["net_config"]["location"] == 0 and ck["generator"]["net_config"]["members"] == 1
+        assert not gen.located and np.array_equal(gen.place, load_memory(retrieval[1]).place)
+        pos, _ = gen.search(data.patches[:2].astype(np.float32), 2)  # a patch alone is enough
+        G, _ = build_gan(ModelConfig("guided", tiny_area.channels, ngf=8, ndf=8))
+        G.memory.load_state_dict(gen.module.state_dict())
+        with pytest.raises(RuntimeError):  # the ensemble does not fit it: training says so (ConfigError)
+            G.memory.load_state_dict(load_memory(retrieval[1]).module.state_dict())
 
     def test_a_training_place_can_skip_itself(self, tiny_area, retrieval):
         memory, data = load_memory(retrieval[1]), load_paired(tiny_area)
         patches = data.patches[memory.place].astype(np.float32)
-        own, _ = memory.search(patches, 1)
+        where = {"lat": memory.lat, "lon": memory.lon}
+        own, _ = memory.search(patches, 1, **where)
         assert (own[:, 0] == np.arange(len(memory))).all()  # overhead keys: a place is most alike itself
-        other, _ = memory.search(patches, 1, skip_self=True)
+        other, _ = memory.search(patches, 1, skip_self=True, **where)
         assert (other[:, 0] != np.arange(len(memory))).all()
         nb = memory.neighbours(patches, 2)
         assert nb.shape == (len(memory), 2) and (nb != np.arange(len(memory))[:, None]).all()
 
+    def test_the_shipped_copy_is_fp16_and_ranks_as_the_run_does(self, tiny_area, retrieval):
+        shipped_path = retrieval[0] / "ckpt" / "retrieval.pt"
+        shipped = load_checkpoint(shipped_path, "retrieval")
+        for part in (shipped, shipped["generator"]):
+            states = (part["net"], part["memory"]["module"])
+            assert all(v.dtype == torch.float16 for sd in states for v in sd.values() if v.is_floating_point())
+        assert shipped["memory"]["lat"].dtype == torch.float64  # where the places are keeps its precision
+        data = load_paired(tiny_area)
+        val = np.flatnonzero(data.split_mask("val"))
+        ranks = [load_memory(path).search(data.patches[val].astype(np.float32), 3, lat=data.loc_lat[val],
+                                          lon=data.loc_lon[val])[0] for path in (retrieval[1], shipped_path)]
+        assert (ranks[0][:, 0] == ranks[1][:, 0]).mean() >= 0.9
+
     def test_place_memory_loads_any_size(self, retrieval):
-        memory = load_memory(retrieval[1])
+        memory = load_memory(retrieval[1], for_generator=True)
         empty = PlaceMemory(memory.module.overhead.cnn.net[0].in_channels)
         assert len(empty.keys) == 0
         empty.load_state_dict(memory.module.state_dict())
@@ -192,7 +222,7 @@ def _noise_and_place_change_the_views(G, data):
 class TestGuidedGenerator:
     def _guided(self, tiny_area, retrieval):
         G, _ = build_gan(ModelConfig("guided", tiny_area.channels, ngf=8, ndf=8))
-        G.memory.load_state_dict(load_memory(retrieval[1]).module.state_dict())
+        G.memory.load_state_dict(load_memory(retrieval[1], for_generator=True).module.state_dict())
         return G.eval()
 
     def test_shapes_determinism_and_what_changes_the_views(self, tiny_area, retrieval):
@@ -214,11 +244,11 @@ class TestGuidedGenerator:
 
     def test_trains_with_the_memory_and_ships_it(self, tiny_area, retrieval, tmp_path):
         latest = train_tiny(tiny_area, "guided", tmp_path / "g",
-                            memory=load_memory(retrieval[1]), max_steps=3)
+                            memory=load_memory(retrieval[1], for_generator=True), max_steps=3)
         ck = load_checkpoint(latest, "gan")
         assert ck["train_config"]["neighbour_p"] == 0.5 and ck["train_config"]["heading_crops"] is True
         G, _, _ = gan_from_checkpoint(latest)
-        assert torch.equal(G.memory.keys, load_memory(retrieval[1]).module.keys)
+        assert torch.equal(G.memory.keys, load_memory(retrieval[1], for_generator=True).module.keys)
 
     def test_needs_a_memory(self, tiny_area, tmp_path):
         with pytest.raises(ConfigError, match="train retrieval"):
@@ -244,6 +274,30 @@ def test_crossview_towers_are_unit_vectors():
     a, b = net.embed_overhead(torch.rand(3, 5, 8, 8)), net.embed_views(torch.randn(3, 1280))
     assert a.shape == b.shape == (3, 16)
     assert torch.allclose(a.norm(dim=1), torch.ones(3)) and torch.allclose(b.norm(dim=1), torch.ones(3))
+
+
+def test_a_located_tower_reads_where_the_place_is():
+    torch.manual_seed(0)
+    net = CrossViewNet(5, dim=16, width=8, location=True).eval()
+    patch = torch.rand(1, 5, 8, 8).expand(2, -1, -1, -1)  # one patch at two places
+    a = net.embed_overhead(patch, np.array([48.0, -33.9]), np.array([2.3, 151.2]))
+    assert a.shape == (2, 16) and not torch.allclose(a[0], a[1])
+    planes = located(patch, np.array([0.0, 90.0]), np.array([0.0, 0.0]))[:, 5:]
+    assert planes.shape == (2, 3, 8, 8) and torch.allclose(planes[0, :, 0, 0], torch.tensor([1.0, 0.5, 0.5]))
+    assert torch.allclose(planes[1, :, 3, 3], torch.tensor([0.5, 0.5, 1.0]), atol=1e-6)
+    with pytest.raises(InvalidRequestError, match="lat and lon"):
+        net.embed_overhead(patch)
+
+
+def test_an_ensemble_scores_the_mean_cosine_of_its_members():
+    torch.manual_seed(0)
+    nets = [CrossViewNet(5, dim=16, width=8, dropout=0.0).eval() for _ in range(3)]
+    both = CrossViewNet.ensemble(nets).eval()
+    p, f = torch.rand(4, 5, 8, 8), torch.randn(4, 1280)
+    mean = sum(n.embed_overhead(p) @ n.embed_views(f).t() for n in nets) / 3
+    assert both.embed_overhead(p).shape == (4, 48)
+    assert torch.allclose(both.embed_overhead(p) @ both.embed_views(f).t(), mean, atol=1e-5)
+    assert CrossViewNet(**both.config()).config() == both.config()  # the checkpoint rebuilds it
 
 
 def test_memory_state_round_trip(tiny_area, retrieval):
@@ -283,7 +337,7 @@ def test_view_features_follow_the_checkpoint_settings(tiny_area):
 def exemplar_run(tiny_area, retrieval, tmp_path_factory):
     """A few training steps of the exemplar cGAN (its style layers start at zero: the steps make them matter)."""
     return train_tiny(tiny_area, "exemplar", tmp_path_factory.mktemp("exemplar") / "e",
-                      memory=load_memory(retrieval[1]), max_steps=3, neighbour_p=0.0)
+                      memory=load_memory(retrieval[1], for_generator=True), max_steps=3, neighbour_p=0.0)
 
 
 class TestExemplarGenerator:
@@ -291,7 +345,7 @@ class TestExemplarGenerator:
         data = load_paired(tiny_area)
         if latest is None:
             G, _ = build_gan(ModelConfig("exemplar", tiny_area.channels, ngf=8, ndf=8))
-            G.memory.load_state_dict(load_memory(retrieval[1]).module.state_dict())
+            G.memory.load_state_dict(load_memory(retrieval[1], for_generator=True).module.state_dict())
         else:
             G = gan_from_checkpoint(latest)[0]
         G.set_exemplars(*place_strips(data, np.flatnonzero(data.split_mask("train")), 64))
