@@ -112,7 +112,7 @@ def sidebar() -> None:
         st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
         st.button("New samples", help="next seed", on_click=next_seed)
         st.slider("Places that look alike", 1, 16, key="k_alike",
-                  help="real photos of the training places whose overhead patch is most alike")
+                  help="real photos of the training places whose overhead patch (and where it lies) is most alike")
         st.header("Go to a place")
         with st.form("goto", border=False):
             st.text_input("Latitude, longitude", placeholder="55.75, 37.62", key="goto")
@@ -195,7 +195,7 @@ def place(view: "gc.ViewParams", rep: "gc.PlaceReport") -> None:
 def alike(lat: float, lon: float) -> None:
     """Real views of the places that look most alike from above: photos taken elsewhere, labelled so."""
     st.markdown("**Places that look like this from above** (real photos taken *elsewhere*: the training "
-                "places whose overhead patch is most alike; not photos of this place)")
+                "places whose overhead patch, read with where it lies, is most alike; not photos of this place)")
     try:
         places = get_alike(lat, lon, int(ss.k_alike))
     except gc.GeoGanError as e:

@@ -117,8 +117,8 @@ class FeatureMaker:
         if method == "overhead_only":
             return overhead_features(places.patches)
         if method == "retrieved_views":
-            pos, _ = self.ex.retrieval.search(np.asarray(places.patches, np.float32), k, skip_self=True,
-                                              lat=places.lat, lon=places.lon)
+            pos, _ = self.ex.retrieval.search(np.asarray(places.patches, np.float32), k, places.lat, places.lon,
+                                              exclude=places.index)
             per_view, d = self.real_view_features(), self.data
             per_place = np.stack([per_view[d.view_loc == i].mean(0) for i in self.ex.retrieval.place])
             return per_place[pos].mean(1)

@@ -106,11 +106,14 @@ class RetrievalMemory:
         return self.module.location
 
     @torch.no_grad()
-    def search(self, patches: np.ndarray, k: int, skip_self: bool = False, lat: np.ndarray | float | None = None,
-               lon: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, patches: np.ndarray, k: int, lat: np.ndarray | float | None = None,
+               lon: np.ndarray | float | None = None,
+               exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` most alike memory places of each patch: ``(positions (B, k), similarities (B, k))``.
 
         ``lat``/``lon`` (degrees, one per patch): where the patches are; a ``located`` memory needs them.
+        ``exclude`` (one per patch): the patch's own place in the paired data, left out when the
+        memory holds it (a training place never retrieves itself); -1 for none.
 
         Raises:
             InvalidRequestError: If ``k`` is not between 1 and the number of memory places, or a
@@ -120,7 +123,11 @@ class RetrievalMemory:
             raise InvalidRequestError(f"k must be between 1 and the {len(self)} training places in the "
                                       f"retrieval memory, got {k}")
         p = torch.as_tensor(np.asarray(patches, np.float32))
-        sim, idx = self.module.search(p if p.ndim == 4 else p[None], int(k), 0.9999 if skip_self else 1.0, lat, lon)
+        sim = self.module.query(p if p.ndim == 4 else p[None], lat, lon) @ self.module.keys.t()
+        if exclude is not None:
+            own = torch.from_numpy(self.place[None, :] == np.asarray(exclude).reshape(-1, 1))
+            sim = sim.masked_fill(own, -2.0)
+        sim, idx = sim.topk(int(k), dim=1)
         return idx.numpy(), sim.numpy()
 
     @torch.no_grad()

@@ -55,15 +55,17 @@ class RetrievalConfig:
     seed: int = 0
     key: str = "both"  # what the memory ranks by (KEYS); chosen on validation (bench/retrieval.py)
     # the view tower's input: Lite0 reads the cached views of this size at view_px (validation R@10, 3 seeds,
-    # bench/retrieval.py --sweep: see results/retrieval-sweep.json)
+    # chosen before location: results/retrieval-sweep-patch-only.json)
     view_size: int = 128
     view_px: int = 224
 
 
-GENERATOR_MEMORY = {"dim": 64, "width": 32, "lr": 3e-4, "epochs": 60, "location": False, "members": 1}
+GENERATOR_MEMORY = {"dim": 64, "width": 32, "lr": 3e-4, "epochs": 60, "location": False, "members": 1,
+                    "key": "overhead"}
 """The settings of the memory a generator carries (the guided cGAN's ``PlaceMemory``: 64-d, one
 tower, the patch alone, since a generator is asked with a patch): ``train retrieval``'s settings
-before it read location."""
+before it read location. Keyed by ``overhead``, a training place's own row is the one with
+similarity 1, which a generator skips (``models.guided.SELF``)."""
 
 
 def view_features(area: StudyArea, data: PairedData, train_config: dict[str, Any] | None = None,

@@ -18,7 +18,7 @@ from geogan_core.models.crossview import CrossViewNet, PlaceMemory, located
 from geogan_core.models.guided import SELF
 from geogan_core.models.registry import ModelConfig, build_gan
 from geogan_core.retrieval.memory import RetrievalMemory, load_memory, recall_at
-from geogan_core.retrieval.train import RetrievalConfig, train_retrieval, view_features
+from geogan_core.retrieval.train import GENERATOR_MEMORY, RetrievalConfig, train_retrieval, view_features
 from geogan_core.training.export import export_run
 from geogan_core.training.loop import GanTrainer, TrainConfig, _Batches
 from tests.conftest import train_tiny
@@ -131,9 +131,11 @@ class TestRetrieval:
         patches = data.patches[memory.place].astype(np.float32)
         where = {"lat": memory.lat, "lon": memory.lon}
         own, _ = memory.search(patches, 1, **where)
-        assert (own[:, 0] == np.arange(len(memory))).all()  # overhead keys: a place is most alike itself
-        other, _ = memory.search(patches, 1, skip_self=True, **where)
-        assert (other[:, 0] != np.arange(len(memory))).all()
+        assert (own[:, 0] == np.arange(len(memory))).all()  # a place is most alike itself
+        other, _ = memory.search(patches, len(memory) - 1, exclude=memory.place, **where)
+        assert (other != np.arange(len(memory))[:, None]).all()  # by identity, whatever the key
+        one, _ = memory.search(patches, 1, exclude=np.r_[memory.place[:1], -np.ones(len(memory) - 1, int)], **where)
+        assert one[0, 0] != 0 and (one[1:, 0] == np.arange(1, len(memory))).all()
         nb = memory.neighbours(patches, 2)
         assert nb.shape == (len(memory), 2) and (nb != np.arange(len(memory))[:, None]).all()
 
@@ -312,9 +314,10 @@ def test_training_can_rekey_the_shipped_memory(tiny_area, retrieval):
 
     data = load_paired(tiny_area)
     path = retrieval[0] / "ckpt" / "retrieval.pt"
-    shipped = _memory(tiny_area, data, path, "")
+    shipped = _memory(tiny_area, data, path, "")  # the generator's memory: patch only, whatever the key
     view = _memory(tiny_area, data, path, "view")
-    assert shipped.key == "overhead" and view.key == "view" and np.array_equal(view.place, shipped.place)
+    assert shipped.key == GENERATOR_MEMORY["key"] != "view" and view.key == "view"
+    assert not shipped.located and not view.located and np.array_equal(view.place, shipped.place)
     assert not torch.allclose(view.module.keys, shipped.module.keys)
     assert torch.equal(view.module.values, view.module.keys)  # the cross-view key is the places' view embedding
     with pytest.raises(ConfigError, match="retrieval_key"):
