@@ -180,13 +180,12 @@ class PlaceMemory(nn.Module):
         """Unit overhead embeddings of patches (a located memory also needs where they are)."""
         return nn.functional.normalize(self.overhead(_where(patch, self.location, lat, lon)), dim=1)
 
-    def search(self, patch: torch.Tensor, k: int, skip_above: float = 1.0, lat: np.ndarray | None = None,
-               lon: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def search(self, patch: torch.Tensor, k: int, skip_above: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """The ``k`` most alike places of each patch: ``(similarities (B, k), indices (B, k))``, best first.
 
         ``skip_above``: places more similar than this are left out (a training place's own row).
         """
-        sim = self.query(patch.float(), lat, lon) @ self.keys.t()
+        sim = self.query(patch.float()) @ self.keys.t()
         if skip_above < 1.0:
             sim = sim.masked_fill(sim > skip_above, -2.0)
         return sim.topk(min(k, len(self.keys)), dim=1)
