@@ -1,7 +1,8 @@
 """Places that look like this from above: real views of the most alike training places (retrieval).
 
 The memory compares the overhead patch read with where it lies (``models.crossview.located``):
-where a place is counts beside how it looks from above (validation R@10 27.9% with it, 18.5% without).
+where a place is counts beside how it looks from above (validation R@10 0.272 with it, 0.207 without:
+``results/retrieval-sweep.json``).
 
 Always real photos taken elsewhere, labelled so: where no photo is near, they are the honest
 answer to "what is it like down there?", beside the generated views.
