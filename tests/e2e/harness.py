@@ -475,27 +475,6 @@ def wait_for_place(page: Page, lat: float, lon: float, tol_deg: float = 0.5, tim
     )
 
 
-
-def click_for_place(page: Page, click: MapClick, timeout_ms: float = 90_000, tries: int = 3) -> float:
-    """Click ``click`` until the subheader shows its place; returns when it did (wall clock, s).
-
-    A click that lands while the page is still rerunning can be lost on a busy machine, so
-    each of ``tries`` clicks waits its share of ``timeout_ms`` before the next.
-
-    Raises:
-        playwright's TimeoutError: If the last click did not show the place either.
-    """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-
-    for _ in range(tries - 1):
-        page.mouse.click(click.x, click.y)
-        try:
-            return wait_for_place(page, click.lat, click.lon, timeout_ms=timeout_ms / tries)
-        except PlaywrightTimeoutError:
-            continue
-    page.mouse.click(click.x, click.y)
-    return wait_for_place(page, click.lat, click.lon, timeout_ms=timeout_ms / tries)
-
 def wait_for_new_images(page: Page, old_srcs: Iterable[str] = (), count: int = 1,
                         timeout_ms: float = 90_000) -> dict:
     """Wait until the generated block shows ``count`` loaded, displayed images not among ``old_srcs``.

@@ -16,7 +16,6 @@ import pytest
 from harness import (
     STREAMLIT_PROBE_RE,
     HarnessError,
-    click_for_place,
     docs_screenshot,
     generated_images,
     pick_map_point,
@@ -97,7 +96,8 @@ def test_click_on_map_generates_views(streamlit_server, browser_page, tmp_path: 
             except HarnessError:
                 continue
         assert click is not None, f"every candidate place is covered by a marker: {LAND_CANDIDATES}"
-        click_for_place(page, click, timeout_ms=GENERATE_TIMEOUT_MS)
+        page.mouse.click(click.x, click.y)
+        wait_for_place(page, click.lat, click.lon, timeout_ms=GENERATE_TIMEOUT_MS)
         block = wait_for_new_images(page, count=DEFAULT_VIEWS, timeout_ms=GENERATE_TIMEOUT_MS)
         clicked = time.monotonic()
 

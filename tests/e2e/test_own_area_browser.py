@@ -7,7 +7,7 @@ views from that area's own checkpoints; nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 import pytest
-from harness import _JS_MAP, click_for_place, pick_map_point, wait_for_map, wait_for_new_images
+from harness import _JS_MAP, pick_map_point, wait_for_map, wait_for_new_images, wait_for_place
 
 from geogan_core.cli import main
 from tests.own_area import build_own_area
@@ -35,13 +35,14 @@ def test_app_opens_on_an_own_area(streamlit_server, browser_page, shared_data, t
     page = browser_page
     page.goto(f"{base_url}/Map", wait_until="domcontentloaded")
     frame = wait_for_map(page, timeout_ms=180_000)
-    # the page's first run has ended (a click during it can still be lost on a busy machine: click_for_place)
+    # the page's first run has ended (a click during it can be lost on a busy machine)
     expect(page.get_by_text("Click anywhere on the map")).to_be_visible(timeout=180_000)
     lat, lng, zoom = frame.evaluate(f"() => {{ const m = {_JS_MAP}; const c = m.getCenter(); "
                                     "return [c.lat, c.lng, m.getZoom()]; }")
     assert 40 < lat < 57 and -10 < lng < 24 and zoom >= 3, (lat, lng, zoom)  # on the area, not the globe
     click = pick_map_point(page, 47.0, 8.0, max_shift_px=40)
-    click_for_place(page, click, timeout_ms=180_000)
+    page.mouse.click(click.x, click.y)
+    wait_for_place(page, click.lat, click.lon, timeout_ms=180_000)
     block = wait_for_new_images(page, count=16, timeout_ms=180_000)
     assert len(block["imgs"]) >= 16 and all(img["loaded"] for img in block["imgs"]), block
     assert page.external_requests == [], page.external_requests
