@@ -38,6 +38,7 @@ def export_run(name: str, run_dir: Path, folder: Path) -> dict[str, Any]:
                      steps=ckpt["step"], seed=ckpt["train_config"]["seed"], train_config=ckpt["train_config"],
                      study_area=ckpt["config"]["name"])
     else:
-        entry.update(seed=ckpt.get("seed"), metrics=ckpt.get("metrics", {}))
+        summary = {k: v for k, v in ckpt.get("metrics", {}).items() if k != "history"}  # the checkpoint keeps it
+        entry.update(seed=ckpt.get("seed"), metrics=summary)
     update_manifest(folder, name, entry)
     return entry
