@@ -4,7 +4,10 @@ Its condition is the overhead code plus the ground-view embedding of the ``k`` t
 whose overhead patch is most alike (the cross-view memory, ``models.crossview.PlaceMemory``,
 frozen and carried inside the generator, so a checkpoint needs nothing else and an edited patch
 retrieves other places). The places' embeddings are averaged with softmax weights of their
-similarity. A training place never retrieves itself (its own row is skipped).
+similarity. A training place's own row is skipped where its similarity reaches 1 (``SELF``),
+which holds for a memory keyed ``overhead``; keyed ``view`` (the shipped recipe's), a training
+place can retrieve itself while the generator trains (not yet mended: it needs the place's
+identity here and a retrain).
 With the training loop's ``neighbour_p`` the discriminator's real view for a condition comes
 from the place or one of its alike places (IC-GAN, Casanova et al. 2021); with ``ramp_start``
 /``ramp_end`` the condition is ramped in after an unconditional start (transitional cGAN,
