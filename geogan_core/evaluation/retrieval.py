@@ -20,8 +20,8 @@ from geogan_core.evaluation.judge_metrics import PLACE_NOISES, JudgeContext, mod
 from geogan_core.evaluation.stats import bootstrap_ci
 from geogan_core.models.crossview import CrossViewNet
 from geogan_core.models.extract import judge_probs
-from geogan_core.retrieval.memory import RetrievalMemory, recall_at
-from geogan_core.retrieval.train import RECALL_K, embed_places
+from geogan_core.retrieval.memory import RetrievalMemory, embed_places, recall_at
+from geogan_core.retrieval.train import RECALL_K
 
 K = 8  # alike places whose views stand for a place
 

@@ -23,6 +23,7 @@ from geogan_core.models.encoder import ConditionEncoder
 
 VIEW_FEATURES = 1280  # EfficientNet-Lite0's pooled features
 LOCATION_PLANES = 3  # x, y, z of the place on the unit sphere
+SELF = 0.9999  # a query this alike to a memory place's own overhead embedding is that place
 
 
 def located(patch: torch.Tensor, lat: np.ndarray | torch.Tensor, lon: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -143,8 +144,10 @@ class PlaceMemory(nn.Module):
     """Places that look alike from above: the overhead tower plus one key and one value per known place.
 
     ``keys`` are what a query's overhead embedding is compared with (cosine); ``values`` the places'
-    ground-view embeddings (what they look like down there). Both are buffers whose size follows
-    the memory it was loaded with, so a module built empty loads any memory.
+    ground-view embeddings (what they look like down there); ``selves`` the places' own overhead
+    embeddings, by which a training place asking the memory is known whatever the key. All are
+    buffers whose size follows the memory it was loaded with, so a module built empty loads any
+    memory (one saved before ``selves`` loads with none).
 
     Args:
         in_channels: Channels of the overhead patch.
@@ -163,15 +166,18 @@ class PlaceMemory(nn.Module):
         self.overhead = _towers(lambda: OverheadTower(read, dim, width, center, 0.0), members)
         self.register_buffer("keys", torch.zeros(0, dim * members))
         self.register_buffer("values", torch.zeros(0, dim * members))
+        self.register_buffer("selves", torch.zeros(0, dim * members))
 
-    def fill(self, net: CrossViewNet, keys: torch.Tensor, values: torch.Tensor) -> PlaceMemory:
+    def fill(self, net: CrossViewNet, keys: torch.Tensor, values: torch.Tensor, selves: torch.Tensor) -> PlaceMemory:
         """Copy a trained net's overhead tower and the memory rows in; returns self."""
         self.overhead.load_state_dict(net.overhead.state_dict())
-        self.keys, self.values = keys.detach().float().clone(), values.detach().float().clone()
+        self.keys, self.values, self.selves = (t.detach().float().clone() for t in (keys, values, selves))
         return self
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[no-untyped-def]
-        for name in ("keys", "values"):  # resize to the incoming memory before the copy
+        if prefix + "keys" in state_dict and prefix + "selves" not in state_dict:  # saved before selves
+            state_dict[prefix + "selves"] = state_dict[prefix + "keys"].new_zeros(0, self.selves.shape[1])
+        for name in ("keys", "values", "selves"):  # resize to the incoming memory before the copy
             if prefix + name in state_dict:
                 setattr(self, name, torch.zeros_like(state_dict[prefix + name], dtype=torch.float32))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
@@ -180,12 +186,16 @@ class PlaceMemory(nn.Module):
         """Unit overhead embeddings of patches (a located memory also needs where they are)."""
         return nn.functional.normalize(self.overhead(_where(patch, self.location, lat, lon)), dim=1)
 
-    def search(self, patch: torch.Tensor, k: int, skip_above: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    def search(self, patch: torch.Tensor, k: int, skip_self: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """The ``k`` most alike places of each patch: ``(similarities (B, k), indices (B, k))``, best first.
 
-        ``skip_above``: places more similar than this are left out (a training place's own row).
+        ``skip_self``: a training place's own row is left out: the row whose own overhead embedding
+        the query matches (``SELF``; a memory saved before ``selves`` knows a place only by an
+        ``overhead`` key, so keyed otherwise it may find itself).
         """
-        sim = self.query(patch.float()) @ self.keys.t()
-        if skip_above < 1.0:
-            sim = sim.masked_fill(sim > skip_above, -2.0)
+        query = self.query(patch.float())
+        sim = query @ self.keys.t()
+        if skip_self:
+            own = query @ self.selves.t() if len(self.selves) else sim
+            sim = sim.masked_fill(own > SELF, -2.0)
         return sim.topk(min(k, len(self.keys)), dim=1)

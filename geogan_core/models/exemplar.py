@@ -25,7 +25,7 @@ from torch import nn
 from geogan_core.data.strips import strip_windows
 from geogan_core.models.crossview import PlaceMemory
 from geogan_core.models.encoder import ConditionEncoder
-from geogan_core.models.guided import MEMORY_DIM, RETRIEVED, SELF
+from geogan_core.models.guided import MEMORY_DIM, RETRIEVED
 from geogan_core.models.modern import _ModulatedUp, _unit_rms, _up
 from geogan_core.models.projected import modern_discriminator
 
@@ -95,7 +95,7 @@ class ExemplarGenerator(nn.Module):
         if not len(self.first):
             return patch.new_zeros(len(patch), 3, self.size, self.size)
         with torch.no_grad():
-            _, idx = self.memory.search(patch, self.k, skip_above=SELF)
+            _, idx = self.memory.search(patch, self.k, skip_self=True)
             u = 0.5 * (1 + torch.erf(z[:, :3].float() / math.sqrt(2)))
             pick = (u[:, 0] * idx.shape[1]).long().clamp(max=idx.shape[1] - 1)
             place = idx[torch.arange(len(idx), device=idx.device), pick]

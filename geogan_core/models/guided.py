@@ -4,10 +4,10 @@ Its condition is the overhead code plus the ground-view embedding of the ``k`` t
 whose overhead patch is most alike (the cross-view memory, ``models.crossview.PlaceMemory``,
 frozen and carried inside the generator, so a checkpoint needs nothing else and an edited patch
 retrieves other places). The places' embeddings are averaged with softmax weights of their
-similarity. A training place's own row is skipped where its similarity reaches 1 (``SELF``),
-which holds for a memory keyed ``overhead``; keyed ``view`` (the shipped recipe's), a training
-place can retrieve itself while the generator trains (not yet mended: it needs the place's
-identity here and a retrain).
+similarity. A training place never retrieves itself: the memory knows it by its own overhead
+embedding whatever the key (``PlaceMemory.search(skip_self=True)``), so the condition a place
+trains with is one an unseen place can have (a memory saved before that knows it only by an
+``overhead`` key: keyed ``view``, 9.4% of the training places found themselves among their 5).
 With the training loop's ``neighbour_p`` the discriminator's real view for a condition comes
 from the place or one of its alike places (IC-GAN, Casanova et al. 2021); with ``ramp_start``
 /``ramp_end`` the condition is ramped in after an unconditional start (transitional cGAN,
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 RETRIEVED = 5  # alike places averaged into the condition (IC-GAN's k)
 MEMORY_DIM = 64  # the cross-view embedding's size (retrieval.train.RetrievalConfig.dim)
-SELF = 0.9999  # similarity above which a memory row is the query place itself
 
 
 class GuidedGenerator(ModernGenerator):
@@ -54,7 +53,7 @@ class GuidedGenerator(ModernGenerator):
         if not len(self.memory.keys):
             return patch.new_zeros(len(patch), self.memory.values.shape[1])
         with torch.no_grad():
-            sim, idx = self.memory.search(patch, self.k, skip_above=SELF)
+            sim, idx = self.memory.search(patch, self.k, skip_self=True)
             w = torch.softmax(sim / self.temperature, dim=1)
             return (w[..., None] * self.memory.values[idx]).sum(1)
 

@@ -34,6 +34,19 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-12)
 
 
+@torch.no_grad()
+def embed_places(net: CrossViewNet, data: PairedData, view_feats: np.ndarray,
+                 places: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Overhead embeddings, per-view embeddings and each view's place (position in ``places``)."""
+    net.eval()
+    over = net.embed_overhead(torch.from_numpy(data.patches[places].astype(np.float32)), data.loc_lat[places],
+                              data.loc_lon[places]).numpy()
+    views = np.flatnonzero(np.isin(data.view_loc, places))
+    pos = np.searchsorted(places, data.view_loc[views])
+    emb = net.embed_views(torch.from_numpy(np.asarray(view_feats[views], np.float32))).numpy()
+    return over, emb, pos
+
+
 @dataclass
 class RetrievalMemory:
     """Training places and a ``PlaceMemory`` over them (``module``: the torch part a generator can hold)."""
@@ -52,15 +65,13 @@ class RetrievalMemory:
     def build(cls, net: CrossViewNet, data: PairedData, view_feats: np.ndarray, places: np.ndarray,
               key: str = "view") -> RetrievalMemory:
         """Embed ``places`` (training places) with a trained net."""
-        from geogan_core.retrieval.train import embed_places
-
         over, emb, pos = embed_places(net, data, view_feats, places)
         view = np.zeros_like(over)
         np.add.at(view, pos, emb)
         view = _unit(view)
         keys = {"view": view, "overhead": over, "both": _unit(over + view)}[key]
         module = PlaceMemory(net.in_channels, net.dim, net.width, net.center, net.location, net.members).fill(
-            net, torch.from_numpy(keys), torch.from_numpy(view))
+            net, torch.from_numpy(keys), torch.from_numpy(view), torch.from_numpy(over))
         return cls(module.eval(), np.asarray(places), data.loc_lat[places].copy(), data.loc_lon[places].copy(),
                    key, data.key)
 

@@ -31,7 +31,7 @@ from geogan_core.errors import ConfigError
 from geogan_core.models.crossview import CrossViewNet, info_nce, located
 from geogan_core.models.features import real_view_features
 from geogan_core.progress import ProgressFn, track
-from geogan_core.retrieval.memory import KEYS, RetrievalMemory, recall_at
+from geogan_core.retrieval.memory import KEYS, RetrievalMemory, embed_places, recall_at
 
 log = logging.getLogger(__name__)
 RECALL_K = (1, 5, 10)
@@ -64,8 +64,7 @@ GENERATOR_MEMORY = {"dim": 64, "width": 32, "lr": 3e-4, "epochs": 60, "location"
                     "key": "overhead"}
 """The settings of the memory a generator carries (the guided cGAN's ``PlaceMemory``: 64-d, one
 tower, the patch alone, since a generator is asked with a patch): ``train retrieval``'s settings
-before it read location. Keyed by ``overhead``, a training place's own row is the one with
-similarity 1, which a generator skips (``models.guided.SELF``)."""
+before it read location."""
 
 
 def view_features(area: StudyArea, data: PairedData, train_config: dict[str, Any] | None = None,
@@ -89,19 +88,6 @@ def augment_patches(p: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     k = int(torch.randint(0, 4, (1,), generator=g))
     p = torch.rot90(p, k, dims=(2, 3))
     return p.flip(-1) if bool(torch.rand(1, generator=g) < 0.5) else p
-
-
-@torch.no_grad()
-def embed_places(net: CrossViewNet, data: PairedData, view_feats: np.ndarray,
-                 places: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Overhead embeddings, per-view embeddings and each view's place (position in ``places``)."""
-    net.eval()
-    over = net.embed_overhead(torch.from_numpy(data.patches[places].astype(np.float32)), data.loc_lat[places],
-                              data.loc_lon[places]).numpy()
-    views = np.flatnonzero(np.isin(data.view_loc, places))
-    pos = np.searchsorted(places, data.view_loc[views])
-    emb = net.embed_views(torch.from_numpy(np.asarray(view_feats[views], np.float32))).numpy()
-    return over, emb, pos
 
 
 def side_recall(net: CrossViewNet, data: PairedData, view_feats: np.ndarray, side: str = "val",

@@ -15,7 +15,6 @@ from geogan_core.errors import CheckpointError, ConfigError, InvalidRequestError
 from geogan_core.inference.alike import alike_places
 from geogan_core.inference.generate import Explorer
 from geogan_core.models.crossview import CrossViewNet, PlaceMemory, located
-from geogan_core.models.guided import SELF
 from geogan_core.models.registry import ModelConfig, build_gan
 from geogan_core.retrieval.memory import RetrievalMemory, load_memory, recall_at
 from geogan_core.retrieval.train import GENERATOR_MEMORY, RetrievalConfig, train_retrieval, view_features
@@ -324,6 +323,25 @@ def test_training_can_rekey_the_shipped_memory(tiny_area, retrieval):
         _memory(tiny_area, data, path, "nonsense")
 
 
+
+def test_a_generator_memory_knows_a_training_place_whatever_the_key(tiny_area, retrieval):
+    from geogan_core.training.run import _memory
+
+    data = load_paired(tiny_area)
+    view = _memory(tiny_area, data, retrieval[0] / "ckpt" / "retrieval.pt", "view").module
+    own = torch.from_numpy(data.patches[_memory(tiny_area, data, retrieval[1], "view").place].astype(np.float32))
+    n, rows = len(own), torch.arange(len(own))[:, None]
+    _, idx = view.search(own, n - 1, skip_self=True)
+    assert not (idx == rows).any()  # keyed by views, a place is still known by its own overhead embedding
+    assert (idx.sort(1).values.sum(1) == n * (n - 1) // 2 - rows[:, 0]).all()  # and only that place is left out
+    unseen = torch.from_numpy(data.patches[data.split_mask("val")][:4].astype(np.float32))
+    assert torch.equal(view.search(unseen, 3, skip_self=True)[1], view.search(unseen, 3)[1])  # no one skipped
+    before = {k: v for k, v in view.state_dict().items() if k != "selves"}  # saved before selves
+    old = PlaceMemory(tiny_area.channels)
+    old.load_state_dict(before)
+    assert len(old.selves) == 0 and torch.equal(old.keys, view.keys)
+    assert torch.equal(old.search(unseen, 3, skip_self=True)[1], view.search(unseen, 3)[1])
+
 def test_view_features_follow_the_checkpoint_settings(tiny_area):
     """The defaults read the 128-px views at 224 px; a checkpoint from before the setting, the 64-px views at 64."""
     data = load_paired(tiny_area)
@@ -362,7 +380,7 @@ class TestExemplarGenerator:
         ex = G.exemplars(z, p)
         assert ex.shape == (16, 3, 64, 64) and torch.equal(ex, G.exemplars(z, p))
         assert len({e.sum().item() for e in ex}) > 1  # the noise picks other places, crops and flips
-        _, alike = G.memory.search(p, G.k, skip_above=SELF)
+        _, alike = G.memory.search(p, G.k, skip_self=True)
         assert 0 not in alike[0]  # the place itself is never its own exemplar
         for e in ex:  # each is a window of an alike place's strip, maybe mirrored
             windows = torch.cat([strip_windows(G.views, G.first, G.count, torch.full((n,), int(q)), torch.arange(n))
