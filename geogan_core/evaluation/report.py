@@ -329,7 +329,9 @@ def retrieval_table(res: dict[str, Any]) -> str:
     """``bench/retrieval.py``: R@K beside chance, and the judge on the real views that retrieval shows, per side."""
     rows = []
     for side, r in res["sides"].items():
-        recall = ", ".join(f"{k} {v:.1%} (chance {r['chance'][k]:.1%})" for k, v in r["recall"].items())
+        ci = r.get("recall_ci95", {})  # intervals over regions since 2026-12-07
+        recall = ", ".join(f"{k} {v:.1%}" + (" [{:.1%}, {:.1%}]".format(*ci[k]) if k in ci else "")
+                           + f" (chance {r['chance'][k]:.1%})" for k, v in r["recall"].items())
         rows += [f"Retrieval on the {side} regions ({r['places']} places; `bench/retrieval.py`, {res['retrieval']}): "
                  f"{recall}. Views of the {r['places']} places stood in for by one view each of their 8 most alike "
                  f"training places; the judge's AUC of the places' own real views is "

@@ -20,7 +20,7 @@ from geogan_core.evaluation.judge_metrics import PLACE_NOISES, JudgeContext, mod
 from geogan_core.evaluation.stats import bootstrap_ci
 from geogan_core.models.crossview import CrossViewNet
 from geogan_core.models.extract import judge_probs
-from geogan_core.retrieval.memory import RetrievalMemory, embed_places, recall_at
+from geogan_core.retrieval.memory import RetrievalMemory, embed_places, true_rank
 from geogan_core.retrieval.train import RECALL_K
 
 K = 8  # alike places whose views stand for a place
@@ -99,7 +99,8 @@ def random_neighbours(data: PairedData, n: int, seed: int = 0, k: int = K) -> np
 def recall_scores(ckpt: dict[str, Any], data: PairedData, view_feats: np.ndarray, side: str) -> dict[str, Any]:
     """R@K of one side's views among that side's places by a retrieval checkpoint's two towers, beside chance.
 
-    ``regions`` says where the misses come from: how often a view's best place lies in its own
+    ``recall_ci95``: 95% intervals of R@K over regions (the views' regions resampled whole, the
+    places they rank kept). ``regions`` says where the misses come from: how often a view's best place lies in its own
     region, the median rank of its own place among its region's places (0 best, 1 worst, 0.5 a
     guess), and the R@10 of a retrieval that knew each view's region and guessed within it.
     """
@@ -111,8 +112,10 @@ def recall_scores(ckpt: dict[str, Any], data: PairedData, view_feats: np.ndarray
     same = region[pos][:, None] == region[None, :]  # (views, places): the view's region
     own = sim[np.arange(len(pos)), pos]
     within = ((sim > own[:, None]) & same).sum(1) / np.maximum(same.sum(1) - 1, 1)
-    n = len(places)
-    return {"recall": recall_at(sim, pos, RECALL_K), "places": n,
+    n, rank = len(places), true_rank(sim, pos)
+    return {"recall": {f"R@{k}": round(float((rank < k).mean()), 4) for k in RECALL_K},
+            "recall_ci95": {f"R@{k}": [round(v, 4) for v in bootstrap_ci(rank < k, clusters=region[pos])]
+                            for k in RECALL_K}, "places": n,
             "chance": {f"R@{k}": round(min(k, n) / n, 4) for k in RECALL_K},
             "regions": {"best_place_in_own_region": round(float(same[np.arange(len(pos)), sim.argmax(1)].mean()), 4),
                         "own_rank_within_region_median": round(float(np.median(within)), 4),

@@ -23,10 +23,15 @@ KEYS = ("view", "overhead", "both")
 their overhead patches, or the normalised sum of both."""
 
 
+def true_rank(sim: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Per row of ``sim`` (queries x candidates), the rank of its ``truth`` column: 0 = best."""
+    own = sim[np.arange(len(sim)), truth]
+    return (sim > own[:, None]).sum(1)
+
+
 def recall_at(sim: np.ndarray, truth: np.ndarray, ks: tuple[int, ...]) -> dict[str, float]:
     """Share of rows of ``sim`` (queries x candidates) whose ``truth`` column is among the top k."""
-    own = sim[np.arange(len(sim)), truth]
-    rank = (sim > own[:, None]).sum(1)  # 0 = best
+    rank = true_rank(sim, truth)
     return {f"R@{k}": round(float((rank < k).mean()), 4) for k in ks}
 
 

@@ -179,3 +179,5 @@ def test_retrieval_table_gives_recall_beside_chance_and_each_method():
     assert "R@10 16.9% (chance 5.2%)" in text and "191 places" in text
     assert "| learned (overhead) | 0.83 [0.70, 0.90] |" in text and "| crude descriptor | 0.67 [0.70, 0.90] |" in text
     assert "| 0.377 (0.395 [0.360, 0.425]) |" in text
+    res["sides"]["val"]["recall_ci95"] = {"R@1": [0.01, 0.025], "R@10": [0.12, 0.21]}  # intervals over regions
+    assert "R@10 16.9% [12.0%, 21.0%] (chance 5.2%)" in retrieval_table(res)

@@ -97,7 +97,12 @@ class TestRetrieval:
         worst = 1 - eye  # every view ranks its own place last
         monkeypatch.setattr(ev, "embed_places", lambda *a: (eye, worst[pos], pos))
         g = ev.recall_scores(ck, data, _feats(data), "val")
-        assert g["recall"]["R@1"] == 0.0
+        assert g["recall"]["R@1"] == 0.0 and g["recall_ci95"]["R@1"] == [0.0, 0.0]
+        first = regions[pos] == regions[0]  # only the first region's views find their place
+        monkeypatch.setattr(ev, "embed_places", lambda *a: (eye, np.where(first[:, None], eye[pos], worst[pos]), pos))
+        g = ev.recall_scores(ck, data, _feats(data), "val")
+        lo, hi = g["recall_ci95"]["R@1"]
+        assert g["recall"]["R@1"] == round(float(first.mean()), 4) and lo < g["recall"]["R@1"] < hi  # regions vary
         assert g["regions"]["own_rank_within_region_median"] == np.median(np.where(sizes > 1, 1.0, 0.0))
 
     def test_training_records_recall_and_a_memory_of_training_places(self, tiny_area, retrieval):
