@@ -186,7 +186,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     folder = _checkpoints(args, load_config(args.config) if args.config else None)
     for name in args.names:
-        entry = export_run(name, Path(args.runs) / name, folder)
+        entry = export_run(name, Path(args.runs) / name, folder, args.place_strength)
         print(f"{name}: {entry['file']} {entry['bytes'] / 1e6:.1f} MB sha256 {entry['sha256'][:12]}")
     return 0
 
@@ -398,6 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("names", nargs="+", metavar="NAME",
                    help="a registered GAN (modern, paper, ugan, guided, ...), scenes, judge or retrieval")
     e.add_argument("--runs", default=str(PROJECT_ROOT / "runs"), help="folder holding <name>/latest.pt")
+    e.add_argument("--place-strength", type=float, default=None,
+                   help="a GAN's place strength to ship instead of its run's (bench/place_strength.py chooses it)")
     e.add_argument("--checkpoints", default=None, help=CHECKPOINTS_HELP)
     e.set_defaults(fn=_cmd_export)
 

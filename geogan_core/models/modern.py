@@ -75,7 +75,7 @@ class ModernGenerator(nn.Module):
                                     for a, b in zip(chans[:-1], chans[1:], strict=True))
         self.to_rgb = _up(chans[-1], 3, upsample)
         # the condition's weight, ramped in by the training loop (0 = unconditional start); not saved:
-        # a trained model always runs at full weight
+        # a trained model runs at its ModelConfig.place_strength (build_gan sets it; 1 unless chosen)
         self.register_buffer("cond_weight", torch.ones(()), persistent=False)
 
     def embed(self, patch: torch.Tensor) -> torch.Tensor:

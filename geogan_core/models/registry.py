@@ -27,6 +27,10 @@ class ModelConfig:
     ``upsample`` (modern only): ``transposed`` convs or ``resize`` then conv in the generator.
     ``disc`` (modern only): ``conv`` (strided convs from pixels) or ``projected`` (heads on frozen
     EfficientNet-Lite0 features, Projected GAN).
+    ``place_strength`` (modern only): the condition's weight the trained generator runs at: 1 as it
+    trained; above 1 the place shapes the views more (like a guidance scale), at a cost in realism.
+    Training always runs at 1 (after its ramp); the value is chosen on the validation regions
+    (``bench/place_strength.py``) and the checkpoint carries it.
     """
 
     arch: str
@@ -39,6 +43,7 @@ class ModelConfig:
     n_classes: int = 0
     upsample: str = "transposed"
     disc: str = "conv"
+    place_strength: float = 1.0
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
@@ -55,6 +60,9 @@ class ModelConfig:
         if self.disc not in DISCRIMINATORS or (not modern and self.disc != "conv"):
             raise ConfigError(f"disc {self.disc!r} not supported for {self.arch!r} "
                               f"(modern: one of {DISCRIMINATORS}; paper/ugan: conv)")
+        if not 0 < self.place_strength <= 4 or (not modern and self.place_strength != 1):
+            raise ConfigError(f"place_strength {self.place_strength} not supported for {self.arch!r} "
+                              f"(modern: above 0, at most 4; paper/ugan: 1)")
         if self.image_size not in (64, 128) or (not modern and self.image_size != 64):
             raise ConfigError(f"image_size {self.image_size} not supported for {self.arch!r} "
                               f"(paper/ugan: 64; modern: 64 or 128)")
@@ -125,8 +133,11 @@ def _ugan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
 
 
 def build_gan(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
-    """Build an untrained generator and discriminator for a config."""
-    return ARCHS[cfg.arch].build(cfg)
+    """Build an untrained generator and discriminator for a config (the generator at its place strength)."""
+    G, D = ARCHS[cfg.arch].build(cfg)
+    if hasattr(G, "cond_weight"):
+        G.cond_weight.fill_(cfg.place_strength)
+    return G, D
 
 
 def is_modern(arch: str) -> bool:
@@ -146,9 +157,10 @@ def recipe(arch: str) -> dict[str, Any]:
 
 # chosen on the validation regions (results/recipes-retrieval.json, docs/RESULTS.md): alike places' reals half
 # the time, the memory ranked by the cross-view key, resize-then-conv upsampling and half the mode seeking
-# (the judge's KID 1.52 at 100 epochs -> 0.18 at 60), 60 epochs (about 65 CPU-minutes)
+# (the judge's KID 1.52 at 100 epochs -> 0.18 at 60), 60 epochs (about 65 CPU-minutes); it runs at place
+# strength 1.1, the largest that keeps every target there (results/place-strength.json)
 register("guided", "retrieval-guided cGAN", "modern", "cgan-guided.pt", memory=True,
          recipe={"epochs": 60, "retrieval_key": "view", "neighbour_p": 0.5, "upsample": "resize",
-                 "ms_weight": 0.5})(build_guided)
+                 "ms_weight": 0.5, "place_strength": 1.1})(build_guided)
 register("exemplar", "exemplar cGAN (edits an alike place's view)", "modern", "cgan-exemplar.pt", memory=True)(
     build_exemplar)

@@ -25,7 +25,7 @@ def _tables(config_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return raw.get("train", {}), raw.get("model", {})
 
 
-MODEL_KEYS = ("z_dim", "c_dim", "ngf", "ndf", "image_size", "n_classes", "upsample", "disc")
+MODEL_KEYS = ("z_dim", "c_dim", "ngf", "ndf", "image_size", "n_classes", "upsample", "disc", "place_strength")
 
 
 def landcover_classes(area: StudyArea, data: PairedData) -> int:

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from geogan_core.errors import ConfigError, UnknownNameError
+from geogan_core.models.modern import _unit_rms
 from geogan_core.models.paper import TiledConditionConv
 from geogan_core.models.registry import ModelConfig, build_gan
 
@@ -87,3 +88,27 @@ class TestArchitectures:
             ModelConfig("paper", in_channels=3, n_classes=5)
         with pytest.raises(ConfigError, match="disc 'projected' not supported for 'paper'"):
             ModelConfig("paper", in_channels=3, disc="projected")
+        with pytest.raises(ConfigError, match="place_strength 1.1 not supported for 'paper'"):
+            ModelConfig("paper", in_channels=3, place_strength=1.1)
+        with pytest.raises(ConfigError, match="place_strength 0 not supported"):
+            ModelConfig("modern", in_channels=3, place_strength=0)
+
+    @pytest.mark.parametrize("arch", ["modern", "guided"])
+    def test_place_strength_weighs_the_condition_and_the_checkpoint_carries_it(self, arch, tmp_path):
+        from geogan_core.checkpoint import gan_from_checkpoint, save_checkpoint
+
+        torch.manual_seed(0)
+        G, D = build_gan(ModelConfig(arch, in_channels=5, ngf=8, ndf=8))
+        strong, _ = build_gan(ModelConfig(arch, in_channels=5, ngf=8, ndf=8, place_strength=1.5))
+        strong.load_state_dict(G.state_dict())
+        assert float(G.cond_weight) == 1.0 and float(strong.cond_weight) == 1.5  # not in the state dict
+        z, patch = torch.randn(3, 100), torch.rand(3, 5, 8, 8)
+        with torch.no_grad():
+            code = G.embed(patch)
+            weighed = G.mapping(torch.cat([_unit_rms(z), 1.5 * _unit_rms(code)], 1))  # the code's weight
+            assert torch.allclose(strong.to_w(z, code), weighed, atol=1e-6)
+            assert not torch.allclose(strong(z, patch), G(z, patch))
+        cfg = ModelConfig(arch, in_channels=5, ngf=8, ndf=8, place_strength=1.5)
+        save_checkpoint(tmp_path / "g.pt", {"kind": "gan", "arch": arch, "model_config": cfg.to_dict(),
+                                            "G": G.state_dict(), "D": D.state_dict()})
+        assert float(gan_from_checkpoint(tmp_path / "g.pt")[0].cond_weight) == 1.5  # the checkpoint carries it

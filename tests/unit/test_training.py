@@ -11,7 +11,7 @@ import torch
 
 from geogan_core.checkpoint import export_for_inference, load_checkpoint, save_checkpoint, sha256, update_manifest
 from geogan_core.data.paired import load_paired
-from geogan_core.errors import CheckpointError
+from geogan_core.errors import CheckpointError, ConfigError
 from geogan_core.inference.generate import Explorer
 from geogan_core.inference.models import load_gan
 from geogan_core.models.registry import ModelConfig
@@ -236,3 +236,21 @@ def test_exporting_the_same_run_twice_gives_the_same_file(trained, tmp_path):
     export_for_inference(src, tmp_path / "a.pt")
     export_for_inference(src, tmp_path / "b.pt")
     assert sha256(tmp_path / "a.pt") == sha256(tmp_path / "b.pt")
+
+
+def test_export_can_ship_a_place_strength_chosen_after_training(trained, tmp_path):
+    from geogan_core.checkpoint import gan_from_checkpoint, read_manifest
+    from geogan_core.training.export import export_run
+
+    entry = export_run("modern", trained / "runs" / "modern", tmp_path, place_strength=1.2)
+    assert entry["model_config"]["place_strength"] == 1.2 == read_manifest(tmp_path)["modern"]["model_config"][
+        "place_strength"]
+    G, _, ckpt = gan_from_checkpoint(tmp_path / entry["file"])
+    assert float(G.cond_weight) == pytest.approx(1.2) and ckpt["model_config"]["place_strength"] == 1.2
+    plain = gan_from_checkpoint(trained / "ckpt" / entry["file"])[0]
+    assert float(plain.cond_weight) == 1.0 and torch.equal(plain.state_dict()["mapping.0.weight"],
+                                                           G.state_dict()["mapping.0.weight"])  # weights as they were
+    with pytest.raises(ConfigError, match="place_strength"):
+        export_run("paper", trained / "runs" / "paper", tmp_path, place_strength=1.2)  # the paper cGAN has none
+    with pytest.raises(ConfigError, match="place_strength"):
+        export_run("modern", trained / "runs" / "modern", tmp_path, place_strength=-1)
