@@ -7,7 +7,8 @@ scored by the judge on the validation regions (``metrics --side val``); the chos
 largest that keeps every target of issue 23 there (``TARGETS``); the test regions are scored at 1
 and at the chosen strength, to report. Writes ``results/place-strength.json``:
     .venv/bin/python bench/place_strength.py [--name guided] [--grid 1 1.1 1.15 1.25 1.5]
-Ship it by setting ``place_strength`` in the run's model config (the registry's recipe) and exporting.
+Ship it with ``export NAME --place-strength S`` (and in the registry's recipe, so that a retrain
+carries it).
 """
 
 from __future__ import annotations
