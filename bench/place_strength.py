@@ -16,10 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+from geogan_core.checkpoint import model_config_of
 from geogan_core.config import PROJECT_ROOT, load_config
-from geogan_core.errors import exit_status
+from geogan_core.errors import ConfigError, exit_status
 from geogan_core.evaluation.gan_metrics import gan_metrics
 from geogan_core.inference.generate import Explorer
 
@@ -44,7 +46,12 @@ def main() -> None:
     p.add_argument("--json", default=str(PROJECT_ROOT / "results" / "place-strength.json"))
     args = p.parse_args()
     explorer = Explorer(load_config())
-    G = explorer.gan(args.name).G
+    loaded = explorer.gan(args.name)
+    G = loaded.G
+    if not hasattr(G, "cond_weight"):
+        raise ConfigError(f"{args.name!r} has no place strength (a GAN of the modern family has: modern, guided)")
+    for s in args.grid:  # what ModelConfig would refuse to ship
+        replace(model_config_of(loaded.checkpoint, loaded.path), place_strength=s)
     shipped = float(G.cond_weight)
 
     def score(side: str, strength: float) -> dict:
@@ -55,7 +62,7 @@ def main() -> None:
 
     val = {s: score("val", s) for s in sorted(args.grid)}
     chosen = max([s for s, m in val.items() if meets(m)], default=1.0)
-    out = {"model": args.name, "sha256": explorer.gan(args.name).sha256[:12], "shipped_strength": shipped,
+    out = {"model": args.name, "sha256": loaded.sha256[:12], "shipped_strength": shipped,
            "chosen": chosen, "rule": "the largest strength of the grid that keeps every target on the validation "
                                      "regions", "targets": {k: [b.__name__, v] for k, (b, v) in TARGETS.items()},
            "val": {str(s): m for s, m in val.items()},

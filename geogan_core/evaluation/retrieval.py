@@ -20,7 +20,7 @@ from geogan_core.evaluation.judge_metrics import PLACE_NOISES, JudgeContext, mod
 from geogan_core.evaluation.stats import bootstrap_ci
 from geogan_core.models.crossview import CrossViewNet
 from geogan_core.models.extract import judge_probs
-from geogan_core.retrieval.memory import RetrievalMemory, embed_places, true_rank
+from geogan_core.retrieval.memory import RetrievalMemory, embed_places, recall_at, true_rank
 from geogan_core.retrieval.train import RECALL_K
 
 K = 8  # alike places whose views stand for a place
@@ -113,7 +113,7 @@ def recall_scores(ckpt: dict[str, Any], data: PairedData, view_feats: np.ndarray
     own = sim[np.arange(len(pos)), pos]
     within = ((sim > own[:, None]) & same).sum(1) / np.maximum(same.sum(1) - 1, 1)
     n, rank = len(places), true_rank(sim, pos)
-    return {"recall": {f"R@{k}": round(float((rank < k).mean()), 4) for k in RECALL_K},
+    return {"recall": recall_at(sim, pos, RECALL_K),
             "recall_ci95": {f"R@{k}": [round(v, 4) for v in bootstrap_ci(rank < k, clusters=region[pos])]
                             for k in RECALL_K}, "places": n,
             "chance": {f"R@{k}": round(min(k, n) / n, 4) for k in RECALL_K},
